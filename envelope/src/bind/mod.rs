@@ -1,0 +1,1 @@
+//! Binding: from sqlparser's AST to a logical plan over typed `fdw_api::Expr`s.

@@ -1,0 +1,3 @@
+//! Planning: logical plan to physical plan, and EXPLAIN.
+
+pub mod physical;

@@ -1,0 +1,23 @@
+//! Values and their types, with PostgreSQL's semantics.
+//!
+//! `DataType` is a SQL type with its modifier (`numeric(15,2)`, `varchar(25)`); `Datum` is one
+//! value. Both cross the wrapper boundary, so a wrapper parses its source data straight into
+//! `Datum`s (`DataType::parse_text`) and the envelope prints them exactly as PostgreSQL's text
+//! output does (`Datum::to_text`).
+//!
+//! Representation choices (simplifications against PostgreSQL):
+//! - `numeric` is a 96-bit decimal (`rust_decimal`, 28 significant digits) rather than
+//!   arbitrary precision; overflow beyond that is reported as `numeric field overflow`.
+//! - `date` is days since 2000-01-01 and `timestamp` microseconds since 2000-01-01 00:00, as in
+//!   PostgreSQL; no time zones.
+//! - text values are reference-counted so copying a row into a hash table is cheap.
+
+mod datatype;
+mod datetime;
+mod datum;
+pub mod text;
+
+pub use datatype::DataType;
+pub use datetime::{Interval, DATE_EPOCH_JDN, USECS_PER_DAY};
+pub use datum::{Datum, Row};
+pub use rust_decimal::Decimal as Numeric;

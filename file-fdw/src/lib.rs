@@ -1,0 +1,1 @@
+//! file_fdw: CSV and text files as foreign tables.

@@ -1,0 +1,5 @@
+//! The harness binary: SQL shell, sqllogictest runner, benchmarks.
+
+fn main() {
+    println!("harness");
+}
