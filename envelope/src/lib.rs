@@ -26,6 +26,7 @@
 //! ```
 
 pub mod bind;
+pub mod builtin;
 pub mod catalog;
 pub mod database;
 pub mod exec;

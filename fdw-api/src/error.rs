@@ -62,6 +62,7 @@ impl SqlState {
     pub const INVALID_TABLE_DEFINITION: SqlState = SqlState("42P16");
     pub const INVALID_OBJECT_DEFINITION: SqlState = SqlState("42P17");
     pub const UNDEFINED_DATABASE: SqlState = SqlState("3D000");
+    pub const INVALID_SCHEMA_NAME: SqlState = SqlState("3F000");
     pub const PROGRAM_LIMIT_EXCEEDED: SqlState = SqlState("54000");
     pub const OUT_OF_MEMORY: SqlState = SqlState("53200");
     pub const DISK_FULL: SqlState = SqlState("53100");
@@ -73,6 +74,11 @@ impl SqlState {
     pub const INTERNAL_ERROR: SqlState = SqlState("XX000");
     pub const DATA_CORRUPTED: SqlState = SqlState("XX001");
     pub const FDW_ERROR: SqlState = SqlState("HV000");
+    pub const PROTOCOL_VIOLATION: SqlState = SqlState("08P01");
+    pub const INVALID_ROW_COUNT_IN_LIMIT: SqlState = SqlState("2201W");
+    pub const INVALID_ROW_COUNT_IN_OFFSET: SqlState = SqlState("2201X");
+    pub const UNDEFINED_CONFIG: SqlState = SqlState("42704");
+    pub const CANT_CHANGE_RUNTIME_PARAM: SqlState = SqlState("55P02");
     pub const FDW_INVALID_OPTION_NAME: SqlState = SqlState("HV00D");
     pub const FDW_INVALID_STRING_FORMAT: SqlState = SqlState("HV00C");
     pub const FDW_OPTION_NAME_NOT_FOUND: SqlState = SqlState("HV00J");

@@ -1,1 +1,150 @@
-//! Binding: from sqlparser's AST to a logical plan over typed `fdw_api::Expr`s.
+//! Binding: from sqlparser's AST to a [`logical::LogicalPlan`] over typed `fdw_api::Expr`s.
+//!
+//! Names are resolved against a catalog snapshot, types checked and coerced with PostgreSQL's
+//! rules (`fdw_api::func`), and errors reported with PostgreSQL's wording. Sub-selects in
+//! expressions become sub-plans; their references to columns of enclosing queries become
+//! parameters, set by the enclosing query before each run (correlation).
+//!
+//! Simplifications: one schema (`public`, plus `pg_catalog`/`information_schema` system
+//! views); no window functions; `USING` joins merge their columns for `*` and unqualified
+//! references, but a FULL JOIN's merged column is the left one.
+
+mod dml;
+mod expr;
+pub mod logical;
+mod scope;
+mod select;
+
+use std::collections::HashMap;
+
+use fdw_api::{err, DataType, FdwResult};
+use sqlparser::ast;
+
+use crate::catalog::registry::WrapperRegistry;
+use crate::catalog::Catalog;
+use logical::{BoundQuery, LCol, LogicalPlan, LogicalSubPlan};
+use scope::Scope;
+
+/// A frame of the scope stack: the scope of an enclosing query while one of its sub-selects
+/// is bound.
+struct OuterFrame {
+    scope: Scope,
+    /// Parameters the sub-select being bound reads from this frame: (param id, expression in
+    /// this frame's scope).
+    correlation: Vec<(usize, fdw_api::Expr)>,
+    /// Whether the sub-select being bound (at the level just inside this frame) reads any
+    /// outer value.
+    correlated: bool,
+}
+
+/// A CTE binding visible by name.
+#[derive(Clone)]
+struct CteDef {
+    plan: LogicalPlan,
+    columns: Vec<LCol>,
+}
+
+pub struct Binder<'a> {
+    pub(crate) catalog: &'a Catalog,
+    pub(crate) registry: &'a WrapperRegistry,
+    pub(crate) user: String,
+    subplans: Vec<LogicalSubPlan>,
+    next_param: usize,
+    param_types: Vec<DataType>,
+    outer: Vec<OuterFrame>,
+    ctes: Vec<HashMap<String, CteDef>>,
+    /// Views being expanded (to report a recursive definition instead of looping).
+    expanding_views: Vec<String>,
+}
+
+impl<'a> Binder<'a> {
+    pub fn new(catalog: &'a Catalog, registry: &'a WrapperRegistry, user: &str) -> Self {
+        Binder {
+            catalog,
+            registry,
+            user: user.to_string(),
+            subplans: Vec::new(),
+            next_param: 0,
+            param_types: Vec::new(),
+            outer: Vec::new(),
+            ctes: Vec::new(),
+            expanding_views: Vec::new(),
+        }
+    }
+
+    /// Binds a query or DML statement.
+    pub fn bind_statement(mut self, stmt: &ast::Statement) -> FdwResult<BoundQuery> {
+        let n = max_placeholder(stmt)?;
+        self.next_param = n;
+        self.param_types = vec![DataType::Unknown; n];
+        let plan = match stmt {
+            ast::Statement::Query(q) => {
+                let (plan, _scope) = self.bind_query(q)?;
+                plan
+            }
+            ast::Statement::Insert(ins) => self.bind_insert(ins)?,
+            ast::Statement::Update { table, assignments, from, selection, returning, .. } => {
+                if from.is_some() {
+                    return Err(fdw_api::FdwError::feature("UPDATE ... FROM is not supported"));
+                }
+                self.bind_update(table, assignments, selection.as_ref(), returning.as_deref())?
+            }
+            ast::Statement::Delete(del) => self.bind_delete(del)?,
+            other => return Err(fdw_api::FdwError::feature(format!("statement not supported: {other}"))),
+        };
+        let mut columns = plan.columns();
+        // Unknown-typed outputs (a bare string literal or NULL) are text, as in PostgreSQL.
+        for c in &mut columns {
+            if c.ty == DataType::Unknown {
+                c.ty = DataType::Text;
+            }
+        }
+        let param_types =
+            self.param_types.iter().map(|t| if *t == DataType::Unknown { DataType::Text } else { t.clone() }).collect();
+        Ok(BoundQuery { plan, subplans: self.subplans, num_params: self.next_param, param_types, columns })
+    }
+
+    /// Allocates an internal parameter slot.
+    pub(crate) fn alloc_param(&mut self) -> usize {
+        let p = self.next_param;
+        self.next_param += 1;
+        p
+    }
+}
+
+/// The highest `$n` in the statement (0 if none).
+fn max_placeholder(stmt: &ast::Statement) -> FdwResult<usize> {
+    use std::ops::ControlFlow;
+    use sqlparser::ast::Visit;
+    let mut max = 0usize;
+    let mut bad: Option<String> = None;
+    let _ = stmt.visit(&mut PlaceholderVisitor { f: &mut |s: &str| {
+        match s.strip_prefix('$').and_then(|d| d.parse::<usize>().ok()) {
+            Some(n) if n >= 1 => max = max.max(n),
+            _ => bad = Some(s.to_string()),
+        }
+    }});
+    if let Some(b) = bad {
+        return Err(err!(SYNTAX_ERROR, "syntax error at or near \"{}\"", b));
+    }
+    let _: ControlFlow<()> = ControlFlow::Continue(());
+    Ok(max)
+}
+
+struct PlaceholderVisitor<'f> {
+    f: &'f mut dyn FnMut(&str),
+}
+
+impl sqlparser::ast::Visitor for PlaceholderVisitor<'_> {
+    type Break = ();
+    fn pre_visit_expr(&mut self, expr: &ast::Expr) -> std::ops::ControlFlow<()> {
+        if let ast::Expr::Value(v) = expr {
+            if let ast::Value::Placeholder(s) = &v.value {
+                (self.f)(s);
+            }
+        }
+        std::ops::ControlFlow::Continue(())
+    }
+}
+
+pub(crate) use crate::sql::{ident_name, object_name};

@@ -261,3 +261,28 @@ pub struct PhysicalQuery {
     /// Number of parameter slots: the statement's `$n` first, then internal ones.
     pub num_params: usize,
 }
+
+/// Calls `f` on each direct child of a plan node.
+pub fn for_each_child(p: &Plan, f: &mut dyn FnMut(&Plan)) {
+    match &p.node {
+        Node::ForeignScan(_) | Node::Values { .. } => {}
+        Node::Filter { input, .. }
+        | Node::Project { input, .. }
+        | Node::Sort { input, .. }
+        | Node::TopN { input, .. }
+        | Node::Limit { input, .. }
+        | Node::Aggregate { input, .. }
+        | Node::Distinct { input, .. }
+        | Node::Materialize { input } => f(input),
+        Node::NestedLoop { outer, inner, .. } | Node::HashJoin { outer, inner, .. } | Node::MergeJoin { outer, inner, .. } => {
+            f(outer);
+            f(inner);
+        }
+        Node::SetOp { left, right, .. } => {
+            f(left);
+            f(right);
+        }
+        Node::Append { inputs } => inputs.iter().for_each(|i| f(i)),
+        Node::Modify(m) => f(&m.input),
+    }
+}

@@ -12,11 +12,19 @@
 //!   PostgreSQL; no time zones.
 //! - text values are reference-counted so copying a row into a hash table is cheap.
 
+pub mod calendar;
+pub mod compare;
 mod datatype;
 mod datetime;
 mod datum;
+pub mod float;
+pub mod interval_io;
+pub mod numeric;
+#[cfg(test)]
+mod pg_conformance;
 pub mod text;
 
+pub use compare::{hash_datum, DatumKey, GroupKey};
 pub use datatype::DataType;
 pub use datetime::{Interval, DATE_EPOCH_JDN, USECS_PER_DAY};
 pub use datum::{Datum, Row};

@@ -1,0 +1,177 @@
+//! Session settings: SET/SHOW/RESET of the run-time parameters the envelope knows.
+//!
+//! Parameters that only exist for script compatibility with PostgreSQL (client_encoding,
+//! DateStyle, ...) accept their usual values and report them back; those that change
+//! behaviour are the planner switches, `max_parallel_workers_per_gather`, `work_mem` and the
+//! default transaction isolation.
+
+use fdw_api::{err, DataType, Datum, FdwResult, IsolationLevel};
+use sqlparser::ast;
+
+use super::{Column, QueryResult};
+use crate::plan::PlannerSettings;
+
+#[derive(Clone, Debug)]
+pub(super) struct Settings {
+    pub planner: PlannerSettings,
+    pub isolation: IsolationLevel,
+    pub work_mem_kb: u64,
+    pub extra: Vec<(String, String)>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            planner: PlannerSettings::default(),
+            isolation: IsolationLevel::ReadCommitted,
+            work_mem_kb: 4096,
+            extra: vec![
+                ("client_encoding".into(), "UTF8".into()),
+                ("server_encoding".into(), "UTF8".into()),
+                ("datestyle".into(), "ISO, MDY".into()),
+                ("intervalstyle".into(), "postgres".into()),
+                ("timezone".into(), "UTC".into()),
+                ("search_path".into(), "\"$user\", public".into()),
+                ("server_version".into(), "15.0".into()),
+                ("standard_conforming_strings".into(), "on".into()),
+                ("extra_float_digits".into(), "1".into()),
+                ("statement_timeout".into(), "0".into()),
+                ("synchronous_commit".into(), "on".into()),
+                ("application_name".into(), "".into()),
+                ("client_min_messages".into(), "notice".into()),
+            ],
+        }
+    }
+}
+
+fn on_off(v: &str, name: &str) -> FdwResult<bool> {
+    fdw_api::schema::parse_bool(v)
+        .ok_or_else(|| err!(INVALID_PARAMETER_VALUE, "parameter \"{}\" requires a Boolean value", name))
+}
+
+fn value_text(e: &ast::Expr) -> String {
+    match e {
+        ast::Expr::Value(v) => match &v.value {
+            ast::Value::SingleQuotedString(s) => s.clone(),
+            other => other.to_string(),
+        },
+        ast::Expr::Identifier(i) => i.value.clone(),
+        other => other.to_string(),
+    }
+}
+
+impl Settings {
+    pub fn set(&mut self, set: &ast::Set) -> FdwResult<()> {
+        let (name, values) = match set {
+            ast::Set::SingleAssignment { variable, values, .. } => (variable.to_string().to_lowercase(), values.clone()),
+            ast::Set::SetTransaction { .. } => return Ok(()),
+            ast::Set::SetTimeZone { .. } => return Ok(()),
+            other => return Err(fdw_api::FdwError::feature(format!("SET form not supported: {other}"))),
+        };
+        let value = values.iter().map(value_text).collect::<Vec<_>>().join(", ");
+        let reset = value.eq_ignore_ascii_case("default");
+        match name.as_str() {
+            "enable_hashjoin" => self.planner.enable_hashjoin = reset || on_off(&value, &name)?,
+            "enable_mergejoin" => self.planner.enable_mergejoin = reset || on_off(&value, &name)?,
+            "enable_nestloop" => self.planner.enable_nestloop = reset || on_off(&value, &name)?,
+            "enable_hashagg" => self.planner.enable_hashagg = reset || on_off(&value, &name)?,
+            "max_parallel_workers_per_gather" => {
+                self.planner.max_parallel_workers = if reset {
+                    PlannerSettings::default().max_parallel_workers
+                } else {
+                    value.parse().map_err(|_| {
+                        err!(INVALID_PARAMETER_VALUE, "invalid value for parameter \"{}\": \"{}\"", name, value)
+                    })?
+                }
+            }
+            "work_mem" => {
+                self.work_mem_kb = if reset { 4096 } else { parse_memory(&value).ok_or_else(|| {
+                    err!(INVALID_PARAMETER_VALUE, "invalid value for parameter \"work_mem\": \"{}\"", value)
+                })? }
+            }
+            "default_transaction_isolation" | "transaction_isolation" => {
+                self.isolation = match value.to_lowercase().as_str() {
+                    "serializable" => IsolationLevel::Serializable,
+                    "repeatable read" => IsolationLevel::RepeatableRead,
+                    "read committed" | "default" => IsolationLevel::ReadCommitted,
+                    _ => {
+                        return Err(err!(INVALID_PARAMETER_VALUE, "invalid value for parameter \"{}\": \"{}\"", name, value))
+                    }
+                }
+            }
+            "server_version" | "server_encoding" => {
+                return Err(err!(CANT_CHANGE_RUNTIME_PARAM, "parameter \"{}\" cannot be changed", name))
+            }
+            _ => match self.extra.iter_mut().find(|(k, _)| *k == name) {
+                Some(slot) => slot.1 = value,
+                None => return Err(err!(UNDEFINED_CONFIG, "unrecognized configuration parameter \"{}\"", name)),
+            },
+        }
+        Ok(())
+    }
+
+    pub fn show(&self, variable: &[ast::Ident]) -> FdwResult<QueryResult> {
+        let name: String = variable.iter().map(|i| i.value.to_lowercase()).collect::<Vec<_>>().join(" ");
+        let b = |v: bool| if v { "on".to_string() } else { "off".to_string() };
+        let value = match name.as_str() {
+            "enable_hashjoin" => b(self.planner.enable_hashjoin),
+            "enable_mergejoin" => b(self.planner.enable_mergejoin),
+            "enable_nestloop" => b(self.planner.enable_nestloop),
+            "enable_hashagg" => b(self.planner.enable_hashagg),
+            "max_parallel_workers_per_gather" => self.planner.max_parallel_workers.to_string(),
+            "work_mem" => format_memory(self.work_mem_kb),
+            "transaction isolation level" | "transaction_isolation" | "default_transaction_isolation" => {
+                match self.isolation {
+                    IsolationLevel::ReadCommitted => "read committed",
+                    IsolationLevel::RepeatableRead => "repeatable read",
+                    IsolationLevel::Serializable => "serializable",
+                }
+                .to_string()
+            }
+            _ => match self.extra.iter().find(|(k, _)| *k == name) {
+                Some((_, v)) => v.clone(),
+                None => return Err(err!(UNDEFINED_CONFIG, "unrecognized configuration parameter \"{}\"", name)),
+            },
+        };
+        let shown = match name.as_str() {
+            "datestyle" => "DateStyle".to_string(),
+            "timezone" => "TimeZone".to_string(),
+            "intervalstyle" => "IntervalStyle".to_string(),
+            "transaction isolation level" => "transaction_isolation".to_string(),
+            other => other.to_string(),
+        };
+        Ok(QueryResult {
+            columns: vec![Column { name: shown, ty: DataType::Text }],
+            rows: vec![vec![Datum::text(&value)]],
+            tag: "SHOW".into(),
+            notices: Vec::new(),
+            returns_rows: true,
+        })
+    }
+}
+
+/// `4MB`, `64kB`, `1GB`, or a number of kB.
+fn parse_memory(v: &str) -> Option<u64> {
+    let v = v.trim();
+    let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    let (num, unit) = v.split_at(split);
+    let n: u64 = num.parse().ok()?;
+    let mult = match unit.trim() {
+        "" | "kB" => 1,
+        "MB" => 1024,
+        "GB" => 1024 * 1024,
+        "TB" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    Some(n * mult)
+}
+
+fn format_memory(kb: u64) -> String {
+    if kb % (1024 * 1024) == 0 {
+        format!("{}GB", kb / (1024 * 1024))
+    } else if kb % 1024 == 0 {
+        format!("{}MB", kb / 1024)
+    } else {
+        format!("{kb}kB")
+    }
+}

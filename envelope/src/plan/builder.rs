@@ -1,0 +1,362 @@
+//! Logical plan to physical plan, node by node, with projection pushdown: each call is told
+//! which of the node's logical output columns are needed and answers with a physical plan and
+//! a map from logical column to physical output position.
+
+use fdw_api::path::costs::{CPU_OPERATOR_COST, CPU_TUPLE_COST};
+use fdw_api::path::Cost;
+use fdw_api::{err, Datum, Expr, FdwError, FdwResult};
+
+use super::cost::{self, sort_cost, tuple_cost};
+use super::physical::*;
+use super::PlannerSettings;
+use crate::bind::logical::{BoundQuery, LogicalPlan};
+
+/// A planned node: the physical plan and, per logical output column, its physical position
+/// (`None` when the column was not needed and is not produced).
+pub(super) struct Planned {
+    pub plan: Plan,
+    pub map: Vec<Option<usize>>,
+}
+
+pub(super) struct Planner<'s> {
+    pub settings: &'s PlannerSettings,
+    /// Next free parameter slot (nested-loop parameters are allocated after the binder's).
+    pub next_param: usize,
+}
+
+/// Plans a bound statement.
+pub fn plan_query(q: &BoundQuery, settings: &PlannerSettings) -> FdwResult<PhysicalQuery> {
+    let mut p = Planner { settings, next_param: q.num_params };
+    let root = p.plan_exact(&q.plan)?;
+    let mut subplans = Vec::with_capacity(q.subplans.len());
+    for sp in &q.subplans {
+        let plan = p.plan_exact(&sp.plan)?;
+        subplans.push(SubPlanDef {
+            plan,
+            kind: sp.kind,
+            param_ids: sp.param_ids.clone(),
+            test: sp.test.clone(),
+            test_param: sp.test_param,
+            correlated: sp.correlated,
+        });
+    }
+    Ok(PhysicalQuery { root, subplans, num_params: p.next_param })
+}
+
+/// Rewrites column references through a logical-to-physical map.
+pub(super) fn remap(e: &Expr, map: &[Option<usize>]) -> FdwResult<Expr> {
+    let mut missing = None;
+    let out = e.clone().transform(&mut |x| match x {
+        Expr::Column { index, ty } => match map.get(index).copied().flatten() {
+            Some(p) => Expr::Column { index: p, ty },
+            None => {
+                missing = Some(index);
+                Expr::Column { index, ty }
+            }
+        },
+        other => other,
+    });
+    match missing {
+        Some(i) => Err(FdwError::internal(format!("planner: column {i} is not available"))),
+        None => Ok(out),
+    }
+}
+
+/// Adds `offset` to every column reference.
+pub(super) fn shift(e: &Expr, offset: isize) -> Expr {
+    e.clone().transform(&mut |x| match x {
+        Expr::Column { index, ty } => Expr::Column { index: (index as isize + offset) as usize, ty },
+        other => other,
+    })
+}
+
+pub(super) fn mark_columns(e: &Expr, req: &mut [bool]) {
+    for c in e.columns() {
+        if c < req.len() {
+            req[c] = true;
+        }
+    }
+}
+
+pub(super) fn width_of(cols: &[OutputColumn]) -> u32 {
+    cols.iter().map(|c| c.ty.typical_width()).sum::<u32>().max(1)
+}
+
+pub(super) fn make(node: Node, output: Vec<OutputColumn>, cost: Cost, rows: f64) -> Plan {
+    let width = width_of(&output);
+    Plan { node, output, cost, rows: rows.max(1.0).round(), width }
+}
+
+fn identity(n: usize) -> Vec<Option<usize>> {
+    (0..n).map(Some).collect()
+}
+
+impl Planner<'_> {
+    /// Plans `lp` producing exactly its logical columns, in order.
+    pub(super) fn plan_exact(&mut self, lp: &LogicalPlan) -> FdwResult<Plan> {
+        let n = lp.arity();
+        let planned = self.plan(lp, &vec![true; n])?;
+        self.exact(planned, lp)
+    }
+
+    /// Adds a projection if the planned node's output is not exactly the logical columns.
+    fn exact(&mut self, p: Planned, lp: &LogicalPlan) -> FdwResult<Plan> {
+        let n = p.map.len();
+        if p.plan.output.len() == n && p.map.iter().enumerate().all(|(i, m)| *m == Some(i)) {
+            return Ok(p.plan);
+        }
+        let cols = lp.columns();
+        let mut exprs = Vec::with_capacity(n);
+        let mut output = Vec::with_capacity(n);
+        for (i, c) in cols.iter().enumerate() {
+            let pos = p.map[i].ok_or_else(|| FdwError::internal("planner: column dropped"))?;
+            exprs.push(Expr::Column { index: pos, ty: p.plan.output[pos].ty.clone() });
+            output.push(OutputColumn { name: c.name.clone(), ty: p.plan.output[pos].ty.clone() });
+        }
+        let (cost, rows) = (p.plan.cost, p.plan.rows);
+        Ok(make(Node::Project { input: Box::new(p.plan), exprs }, output, cost, rows))
+    }
+
+    pub(super) fn plan(&mut self, lp: &LogicalPlan, req: &[bool]) -> FdwResult<Planned> {
+        match lp {
+            LogicalPlan::Scan(_) => self.plan_join_graph(lp, req),
+            LogicalPlan::Join { join_type: JoinType::Inner, .. } => self.plan_join_graph(lp, req),
+            LogicalPlan::Filter { input, .. }
+                if matches!(**input, LogicalPlan::Scan(_) | LogicalPlan::Join { join_type: JoinType::Inner, .. }) =>
+            {
+                self.plan_join_graph(lp, req)
+            }
+            LogicalPlan::Join { .. } => self.plan_outer_join(lp, req),
+            LogicalPlan::Filter { input, predicate } => {
+                let mut creq = req.to_vec();
+                mark_columns(predicate, &mut creq);
+                let child = self.plan(input, &creq)?;
+                let pred = remap(predicate, &child.map)?;
+                let sel = cost::selectivity(&pred, &|_| None);
+                let rows = child.plan.rows * sel;
+                let c = child.plan.cost;
+                let cost = Cost::new(c.startup, c.total + CPU_OPERATOR_COST * cost::expr_ops(&pred) as f64 * child.plan.rows);
+                let output = child.plan.output.clone();
+                let plan = make(Node::Filter { input: Box::new(child.plan), predicate: pred }, output, cost, rows);
+                Ok(Planned { plan, map: child.map })
+            }
+            LogicalPlan::Values { rows, columns } => {
+                let output: Vec<OutputColumn> =
+                    columns.iter().map(|c| OutputColumn { name: c.name.clone(), ty: c.ty.clone() }).collect();
+                let n = rows.len() as f64;
+                let cost = Cost::new(0.0, CPU_OPERATOR_COST * n * columns.len().max(1) as f64);
+                let plan = make(Node::Values { rows: rows.clone() }, output, cost, n);
+                Ok(Planned { plan, map: identity(columns.len()) })
+            }
+            LogicalPlan::Project { input, exprs, columns } => {
+                let mut creq = vec![false; input.arity()];
+                let mut keep = Vec::new();
+                for (i, e) in exprs.iter().enumerate() {
+                    if req.get(i).copied().unwrap_or(true) {
+                        mark_columns(e, &mut creq);
+                        keep.push(i);
+                    }
+                }
+                let child = self.plan(input, &creq)?;
+                let mut out_exprs = Vec::with_capacity(keep.len());
+                let mut output = Vec::with_capacity(keep.len());
+                let mut map = vec![None; exprs.len()];
+                for (k, &i) in keep.iter().enumerate() {
+                    out_exprs.push(remap(&exprs[i], &child.map)?);
+                    output.push(OutputColumn { name: columns[i].name.clone(), ty: columns[i].ty.clone() });
+                    map[i] = Some(k);
+                }
+                // A projection that only passes columns through in order is dropped.
+                let passthrough = out_exprs.len() == child.plan.output.len()
+                    && out_exprs.iter().enumerate().all(|(k, e)| matches!(e, Expr::Column { index, .. } if *index == k));
+                if passthrough {
+                    let mut plan = child.plan;
+                    for (o, n) in plan.output.iter_mut().zip(&output) {
+                        o.name = n.name.clone();
+                    }
+                    return Ok(Planned { plan, map });
+                }
+                let (cost, rows) = (child.plan.cost, child.plan.rows);
+                let plan = make(Node::Project { input: Box::new(child.plan), exprs: out_exprs }, output, cost, rows);
+                Ok(Planned { plan, map })
+            }
+            LogicalPlan::Aggregate { input, group_by, aggs, columns } => {
+                let mut creq = vec![false; input.arity()];
+                for g in group_by {
+                    mark_columns(g, &mut creq);
+                }
+                for a in aggs {
+                    for x in &a.args {
+                        mark_columns(x, &mut creq);
+                    }
+                    if let Some(f) = &a.filter {
+                        mark_columns(f, &mut creq);
+                    }
+                }
+                let child = self.plan(input, &creq)?;
+                let group_by: Vec<Expr> = group_by.iter().map(|g| remap(g, &child.map)).collect::<FdwResult<_>>()?;
+                let mut new_aggs = Vec::with_capacity(aggs.len());
+                for a in aggs {
+                    let mut a = a.clone();
+                    a.args = a.args.iter().map(|x| remap(x, &child.map)).collect::<FdwResult<_>>()?;
+                    a.filter = a.filter.as_ref().map(|f| remap(f, &child.map)).transpose()?;
+                    new_aggs.push(a);
+                }
+                let in_rows = child.plan.rows;
+                let work = CPU_OPERATOR_COST * in_rows * (group_by.len() + new_aggs.len()).max(1) as f64;
+                let c = child.plan.cost;
+                let (strategy, rows, cost) = if group_by.is_empty() {
+                    (AggStrategy::Plain, 1.0, Cost::new(c.total + work, c.total + work + CPU_TUPLE_COST))
+                } else {
+                    let groups = estimate_groups(in_rows, group_by.len());
+                    (AggStrategy::Hashed, groups, Cost::new(c.total + work, c.total + work + tuple_cost(groups)))
+                };
+                let output = columns.iter().map(|c| OutputColumn { name: c.name.clone(), ty: c.ty.clone() }).collect();
+                let node = Node::Aggregate { input: Box::new(child.plan), strategy, group_by, aggs: new_aggs };
+                Ok(Planned { plan: make(node, output, cost, rows), map: identity(columns.len()) })
+            }
+            LogicalPlan::Sort { input, keys } => {
+                let mut creq = req.to_vec();
+                for k in keys {
+                    mark_columns(&k.expr, &mut creq);
+                }
+                let child = self.plan(input, &creq)?;
+                let keys = remap_keys(keys, &child.map)?;
+                let (rows, c) = (child.plan.rows, child.plan.cost);
+                let startup = c.total + sort_cost(rows);
+                let cost = Cost::new(startup, startup + CPU_OPERATOR_COST * rows);
+                let output = child.plan.output.clone();
+                let plan = make(Node::Sort { input: Box::new(child.plan), keys }, output, cost, rows);
+                Ok(Planned { plan, map: child.map })
+            }
+            LogicalPlan::Limit { input, limit, offset } => self.plan_limit(input, limit.as_ref(), offset.as_ref(), req),
+            LogicalPlan::Distinct { input } => {
+                let child = self.plan_exact(input)?;
+                let n = child.output.len();
+                let in_rows = child.rows;
+                let rows = estimate_groups(in_rows, n);
+                let c = child.cost;
+                let work = CPU_OPERATOR_COST * in_rows * n.max(1) as f64;
+                let cost = Cost::new(c.total + work, c.total + work + tuple_cost(rows));
+                let output = child.output.clone();
+                let plan = make(Node::Distinct { input: Box::new(child), sorted: false }, output, cost, rows);
+                Ok(Planned { plan, map: identity(n) })
+            }
+            LogicalPlan::SetOp { kind, all, left, right, columns } => {
+                let l = self.plan_exact(left)?;
+                let r = self.plan_exact(right)?;
+                let output: Vec<OutputColumn> =
+                    columns.iter().map(|c| OutputColumn { name: c.name.clone(), ty: c.ty.clone() }).collect();
+                let total = l.cost.total + r.cost.total;
+                let plan = if *kind == SetOpKind::Union && *all {
+                    let rows = l.rows + r.rows;
+                    make(Node::Append { inputs: vec![l, r] }, output, Cost::new(0.0, total + tuple_cost(rows)), rows)
+                } else {
+                    let rows = match kind {
+                        SetOpKind::Union => l.rows + r.rows,
+                        SetOpKind::Intersect => l.rows.min(r.rows),
+                        SetOpKind::Except => l.rows,
+                    };
+                    let work = CPU_OPERATOR_COST * (l.rows + r.rows) * columns.len().max(1) as f64;
+                    let cost = Cost::new(total + work, total + work + tuple_cost(rows));
+                    make(Node::SetOp { kind: *kind, all: *all, left: Box::new(l), right: Box::new(r) }, output, cost, rows)
+                };
+                Ok(Planned { plan, map: identity(columns.len()) })
+            }
+            LogicalPlan::Modify { input, target } => {
+                let child = self.plan_exact(input)?;
+                let output: Vec<OutputColumn> = lp
+                    .columns()
+                    .into_iter()
+                    .map(|c| OutputColumn { name: c.name, ty: c.ty })
+                    .collect();
+                let n = output.len();
+                let c = child.cost;
+                let rows = child.rows;
+                let cost = Cost::new(c.startup, c.total + CPU_TUPLE_COST * rows);
+                let node = Node::Modify(ModifyNode {
+                    kind: target.kind,
+                    wrapper: target.scan.routine.clone(),
+                    table: target.scan.table.clone(),
+                    input: Box::new(child),
+                    returning: target.returning.clone(),
+                });
+                let out_rows = if target.returning.is_some() { rows } else { 1.0 };
+                Ok(Planned { plan: make(node, output, cost, out_rows), map: identity(n) })
+            }
+        }
+    }
+
+    fn plan_limit(
+        &mut self,
+        input: &LogicalPlan,
+        limit: Option<&Expr>,
+        offset: Option<&Expr>,
+        req: &[bool],
+    ) -> FdwResult<Planned> {
+        let const_of = |e: Option<&Expr>| -> Option<Option<i64>> {
+            match e {
+                None => Some(None),
+                Some(Expr::Const { value: Datum::Int8(v), .. }) => Some(Some(*v)),
+                Some(Expr::Const { value: Datum::Null, .. }) => Some(None),
+                _ => None,
+            }
+        };
+        let (cl, co) = (const_of(limit), const_of(offset));
+        if let Some(v) = cl.flatten() {
+            if v < 0 {
+                return Err(err!(INVALID_ROW_COUNT_IN_LIMIT, "LIMIT must not be negative"));
+            }
+        }
+        if let Some(v) = co.flatten() {
+            if v < 0 {
+                return Err(err!(INVALID_ROW_COUNT_IN_OFFSET, "OFFSET must not be negative"));
+            }
+        }
+        // ORDER BY ... LIMIT n as a top-N sort.
+        if let (LogicalPlan::Sort { input: sinput, keys }, Some(Some(l)), Some(o)) = (input, cl, co) {
+            let o = o.unwrap_or(0);
+            let mut creq = req.to_vec();
+            for k in keys {
+                mark_columns(&k.expr, &mut creq);
+            }
+            let child = self.plan(sinput, &creq)?;
+            let keys = remap_keys(keys, &child.map)?;
+            let (in_rows, c) = (child.plan.rows, child.plan.cost);
+            let n = (l + o) as f64;
+            let startup = c.total + 2.0 * CPU_OPERATOR_COST * in_rows * (2.0 * n.max(1.0)).log2().max(1.0);
+            let rows = (l as f64).min((in_rows - o as f64).max(0.0));
+            let cost = Cost::new(startup, startup + CPU_OPERATOR_COST * rows);
+            let output = child.plan.output.clone();
+            let node = Node::TopN { input: Box::new(child.plan), keys, limit: l as u64, offset: o as u64 };
+            return Ok(Planned { plan: make(node, output, cost, rows), map: child.map });
+        }
+        let child = self.plan(input, req)?;
+        let in_rows = child.plan.rows;
+        let rows = match (cl.flatten(), co.flatten()) {
+            (Some(l), o) => (l as f64).min((in_rows - o.unwrap_or(0) as f64).max(0.0)),
+            (None, Some(o)) => (in_rows - o as f64).max(0.0),
+            (None, None) => in_rows,
+        };
+        let c = child.plan.cost;
+        let frac = if in_rows > 0.0 { (rows / in_rows).min(1.0) } else { 1.0 };
+        let cost = Cost::new(c.startup, c.startup + (c.total - c.startup) * frac);
+        let output = child.plan.output.clone();
+        let node = Node::Limit { input: Box::new(child.plan), limit: limit.cloned(), offset: offset.cloned() };
+        Ok(Planned { plan: make(node, output, cost, rows), map: child.map })
+    }
+}
+
+pub(super) fn remap_keys(keys: &[SortKey], map: &[Option<usize>]) -> FdwResult<Vec<SortKey>> {
+    keys.iter()
+        .map(|k| Ok(SortKey { expr: remap(&k.expr, map)?, descending: k.descending, nulls_first: k.nulls_first }))
+        .collect()
+}
+
+/// Number of groups of `rows` rows grouped by `keys` columns without statistics:
+/// PostgreSQL assumes 200 distinct values per column.
+pub(super) fn estimate_groups(rows: f64, keys: usize) -> f64 {
+    let per = cost::DEFAULT_NUM_DISTINCT.powi(keys.min(4) as i32);
+    rows.min(per).max(1.0)
+}
+

@@ -1,0 +1,652 @@
+//! EXPLAIN in PostgreSQL's text format.
+//!
+//! Node names, `(cost=S..T rows=R width=W)`, detail lines (`Hash Cond:`, `Filter:`,
+//! `Sort Key:`, `Group Key:`, the wrapper's own lines such as `Foreign File:`) and, with
+//! ANALYZE, `(actual time=S..T rows=R loops=L)`. Projections are not nodes in PostgreSQL's
+//! output and are folded into their input; a Filter node is shown as a `Filter:` line of its
+//! input; the build side of a hash join is shown under a `Hash` node, as PostgreSQL does.
+//! Column names are qualified by relation alias when the query reads more than one relation.
+
+use std::fmt::Write;
+
+use fdw_api::{BinaryOp, DataType, Datum, Expr, ScalarFunc, SubLinkKind, UnaryOp};
+
+use super::physical::*;
+use crate::exec::NodeStats;
+
+/// What to print.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ExplainOptions {
+    pub verbose: bool,
+    pub costs: bool,
+    pub analyze: bool,
+}
+
+/// Renders a plan; `stats` (EXPLAIN ANALYZE) are in pre-order of the main tree, then of each
+/// sub-plan in id order.
+pub fn explain(q: &PhysicalQuery, opts: ExplainOptions, stats: Option<&[NodeStats]>) -> Vec<String> {
+    let mut scans = 0;
+    count_scans(&q.root, &mut scans);
+    for sp in &q.subplans {
+        count_scans(&sp.plan, &mut scans);
+    }
+    let mut p = Printer { q, opts, stats, next_stat: 0, lines: Vec::new(), qualify: scans > 1 || opts.verbose, printed_subplans: vec![false; q.subplans.len()] };
+    p.node(&q.root, 0, true);
+    // Sub-plans not attached to any node (none expected) are printed at the end.
+    for id in 0..q.subplans.len() {
+        if !p.printed_subplans[id] {
+            p.subplan(id, 1);
+        }
+    }
+    p.lines
+}
+
+fn count_scans(p: &Plan, n: &mut usize) {
+    if matches!(p.node, Node::ForeignScan(_)) {
+        *n += 1;
+    }
+    for c in children(p) {
+        count_scans(c, n);
+    }
+}
+
+fn children(p: &Plan) -> Vec<&Plan> {
+    match &p.node {
+        Node::ForeignScan(_) | Node::Values { .. } => vec![],
+        Node::Filter { input, .. }
+        | Node::Project { input, .. }
+        | Node::Sort { input, .. }
+        | Node::TopN { input, .. }
+        | Node::Limit { input, .. }
+        | Node::Aggregate { input, .. }
+        | Node::Distinct { input, .. }
+        | Node::Materialize { input } => vec![input],
+        Node::NestedLoop { outer, inner, .. } | Node::HashJoin { outer, inner, .. } | Node::MergeJoin { outer, inner, .. } => {
+            vec![outer, inner]
+        }
+        Node::SetOp { left, right, .. } => vec![left, right],
+        Node::Append { inputs } => inputs.iter().collect(),
+        Node::Modify(m) => vec![&m.input],
+    }
+}
+
+struct Printer<'a> {
+    q: &'a PhysicalQuery,
+    opts: ExplainOptions,
+    stats: Option<&'a [NodeStats]>,
+    next_stat: usize,
+    lines: Vec<String>,
+    qualify: bool,
+    printed_subplans: Vec<bool>,
+}
+
+impl Printer<'_> {
+    fn take_stat(&mut self) -> Option<NodeStats> {
+        let s = self.stats?.get(self.next_stat).cloned();
+        self.next_stat += 1;
+        s
+    }
+
+    fn header(&self, name: &str, plan: &Plan, stat: Option<&NodeStats>) -> String {
+        let mut s = name.to_string();
+        if self.opts.costs {
+            let _ = write!(s, "  (cost={:.2}..{:.2} rows={} width={})", plan.cost.startup, plan.cost.total, plan.rows as u64, plan.width);
+        }
+        if self.opts.analyze {
+            match stat {
+                Some(st) if st.loops > 0 => {
+                    let loops = st.loops as f64;
+                    let _ = write!(
+                        s,
+                        " (actual time={:.3}..{:.3} rows={} loops={})",
+                        st.startup_ms / loops,
+                        st.total_ms / loops,
+                        (st.rows as f64 / loops).round() as u64,
+                        st.loops
+                    );
+                }
+                _ => s.push_str(" (never executed)"),
+            }
+        }
+        s
+    }
+
+    fn push(&mut self, indent: usize, first: bool, text: String) {
+        if first {
+            if indent == 0 {
+                self.lines.push(text);
+            } else {
+                self.lines.push(format!("{}->  {}", " ".repeat(indent * 6 - 4), text));
+            }
+        } else {
+            self.lines.push(format!("{}{}", " ".repeat(if indent == 0 { 2 } else { indent * 6 + 2 }), text));
+        }
+    }
+
+    /// Output column names of a plan, deparsed.
+    fn names(&self, p: &Plan) -> Vec<String> {
+        match &p.node {
+            Node::ForeignScan(s) => {
+                let q = s.alias.clone().unwrap_or_else(|| s.relation.clone());
+                let mut v: Vec<String> = s
+                    .request
+                    .columns
+                    .iter()
+                    .map(|&c| self.qualified(&q, &s.request.table.columns[c].name))
+                    .collect();
+                if s.request.want_row_id {
+                    v.push(self.qualified(&q, "ctid"));
+                }
+                v
+            }
+            Node::Values { rows } => (0..rows.first().map_or(0, |r| r.len())).map(|i| format!("\"*VALUES*\".column{}", i + 1)).collect(),
+            Node::Filter { input, .. }
+            | Node::Sort { input, .. }
+            | Node::TopN { input, .. }
+            | Node::Limit { input, .. }
+            | Node::Distinct { input, .. }
+            | Node::Materialize { input } => self.names(input),
+            Node::Project { input, exprs } => {
+                let inner = self.names(input);
+                exprs.iter().map(|e| self.deparse(e, &inner)).collect()
+            }
+            Node::Aggregate { input, group_by, aggs, .. } => {
+                let inner = self.names(input);
+                let mut v: Vec<String> = group_by.iter().map(|g| self.deparse(g, &inner)).collect();
+                for a in aggs {
+                    v.push(self.agg(a, &inner));
+                }
+                v
+            }
+            Node::NestedLoop { outer, inner, join_type, .. }
+            | Node::HashJoin { outer, inner, join_type, .. }
+            | Node::MergeJoin { outer, inner, join_type, .. } => {
+                let mut v = self.names(outer);
+                if join_type.emits_inner() {
+                    v.extend(self.names(inner));
+                }
+                v
+            }
+            Node::SetOp { left, .. } => self.names(left),
+            Node::Append { inputs } => inputs.first().map(|i| self.names(i)).unwrap_or_default(),
+            Node::Modify(_) => p.output.iter().map(|c| c.name.clone()).collect(),
+        }
+    }
+
+    fn qualified(&self, q: &str, c: &str) -> String {
+        if self.qualify {
+            format!("{}.{}", q, c)
+        } else {
+            c.to_string()
+        }
+    }
+
+    fn agg(&self, a: &AggCall, inner: &[String]) -> String {
+        let name = format!("{:?}", a.func).to_lowercase();
+        let name = match name.as_str() {
+            "countstar" => return "count(*)".into(),
+            "stddevsamp" => "stddev".into(),
+            "varsamp" => "variance".into(),
+            "boolor" => "bool_or".into(),
+            "booland" => "bool_and".into(),
+            "stringagg" => "string_agg".into(),
+            "stddevpop" => "stddev_pop".into(),
+            "varpop" => "var_pop".into(),
+            n => n.to_string(),
+        };
+        let args: Vec<String> = a.args.iter().map(|x| self.deparse(x, inner)).collect();
+        let mut s = format!("{}({}{})", name, if a.distinct { "DISTINCT " } else { "" }, args.join(", "));
+        if let Some(f) = &a.filter {
+            let _ = write!(s, " FILTER (WHERE {})", self.deparse(f, inner));
+        }
+        s
+    }
+
+    fn node(&mut self, p: &Plan, indent: usize, first: bool) {
+        // Invisible nodes: a projection shows as its input; a filter as its input plus a line.
+        if let Node::Project { input, .. } = &p.node {
+            let _ = self.take_stat();
+            if self.opts.verbose {
+                // PostgreSQL shows the projection as the input's Output line.
+                self.node_with(input, indent, first, Vec::new(), Some(p));
+            } else {
+                self.node_with(input, indent, first, Vec::new(), None);
+            }
+            return;
+        }
+        if let Node::Filter { input, predicate } = &p.node {
+            let _ = self.take_stat();
+            let names = self.names(input);
+            let line = format!("Filter: {}", self.deparse_top(predicate, &names));
+            let mut sps = Vec::new();
+            collect_subplans(predicate, &mut sps);
+            self.node_with_subplans(input, indent, first, vec![line], None, sps);
+            return;
+        }
+        self.node_with(p, indent, first, Vec::new(), None);
+    }
+
+    fn node_with(&mut self, p: &Plan, indent: usize, first: bool, extra: Vec<String>, proj: Option<&Plan>) {
+        self.node_with_subplans(p, indent, first, extra, proj, Vec::new());
+    }
+
+    fn node_with_subplans(&mut self, p: &Plan, indent: usize, first: bool, extra: Vec<String>, proj: Option<&Plan>, mut subplans: Vec<usize>) {
+        if matches!(p.node, Node::Project { .. } | Node::Filter { .. }) {
+            // Stacked invisible nodes: print the inner one, carrying the extra lines along.
+            let _ = self.take_stat();
+            match &p.node {
+                Node::Project { input, .. } => return self.node_with_subplans(input, indent, first, extra, proj.or(Some(p)), subplans),
+                Node::Filter { input, predicate } => {
+                    let names = self.names(input);
+                    let mut extra = extra;
+                    extra.push(format!("Filter: {}", self.deparse_top(predicate, &names)));
+                    collect_subplans(predicate, &mut subplans);
+                    return self.node_with_subplans(input, indent, first, extra, proj, subplans);
+                }
+                _ => unreachable!(),
+            }
+        }
+        let stat = self.take_stat();
+        let (name, mut details) = self.describe(p);
+        for d in &details {
+            let _ = d;
+        }
+        let header = self.header(&name, proj.unwrap_or(p), stat.as_ref());
+        self.push(indent, first, header);
+        if self.opts.verbose {
+            let names = self.names(proj.unwrap_or(p));
+            self.push(indent, false, format!("Output: {}", names.join(", ")));
+        }
+        details.extend(extra);
+        for d in details {
+            self.push(indent, false, d);
+        }
+        collect_node_subplans(p, &mut subplans);
+        for id in subplans {
+            if id < self.printed_subplans.len() && !self.printed_subplans[id] {
+                self.subplan(id, indent);
+            }
+        }
+        match &p.node {
+            Node::HashJoin { outer, inner, .. } => {
+                self.node(outer, indent + 1, true);
+                // PostgreSQL's Hash node over the build side.
+                let h = self.header("Hash", inner, stat.as_ref());
+                self.push(indent + 1, true, h);
+                if self.opts.verbose {
+                    let names = self.names(inner);
+                    self.push(indent + 1, false, format!("Output: {}", names.join(", ")));
+                }
+                self.node(inner, indent + 2, true);
+            }
+            Node::TopN { input, keys, .. } => {
+                let h = self.header("Sort", p, stat.as_ref());
+                self.push(indent + 1, true, h);
+                let names = self.names(input);
+                let k: Vec<String> = keys.iter().map(|k| self.sort_key(k, &names)).collect();
+                self.push(indent + 1, false, format!("Sort Key: {}", k.join(", ")));
+                self.node(input, indent + 2, true);
+            }
+            _ => {
+                for c in children(p) {
+                    self.node(c, indent + 1, true);
+                }
+            }
+        }
+    }
+
+    fn subplan(&mut self, id: usize, indent: usize) {
+        self.printed_subplans[id] = true;
+        let sp = &self.q.subplans[id];
+        let label = if sp.correlated { format!("SubPlan {}", id + 1) } else { format!("InitPlan {} (returns ${})", id + 1, id) };
+        let pad = if indent == 0 { 2 } else { indent * 6 + 2 };
+        self.lines.push(format!("{}{}", " ".repeat(pad), label));
+        let plan = &self.q.subplans[id].plan;
+        // Children of a sub-plan label are indented one level deeper than the label.
+        let saved = std::mem::take(&mut self.lines);
+        self.node(plan, 1, true);
+        let sub = std::mem::replace(&mut self.lines, saved);
+        for l in sub {
+            self.lines.push(format!("{}{}", " ".repeat(pad - 2), l));
+        }
+    }
+
+    fn sort_key(&self, k: &SortKey, names: &[String]) -> String {
+        let mut s = self.deparse(&k.expr, names);
+        if k.descending {
+            s.push_str(" DESC");
+            if !k.nulls_first {
+                s.push_str(" NULLS LAST");
+            }
+        } else if k.nulls_first {
+            s.push_str(" NULLS FIRST");
+        }
+        s
+    }
+
+    /// Node name and detail lines.
+    fn describe(&self, p: &Plan) -> (String, Vec<String>) {
+        let mut d = Vec::new();
+        let name = match &p.node {
+            Node::ForeignScan(s) => {
+                let label = s.request.path.label.clone().unwrap_or_else(|| "Foreign Scan".into());
+                let mut name = format!("{} on {}", label, s.relation);
+                if let Some(a) = &s.alias {
+                    if a != &s.relation {
+                        let _ = write!(name, " {}", a);
+                    }
+                }
+                let table_names: Vec<String> = {
+                    let q = s.alias.clone().unwrap_or_else(|| s.relation.clone());
+                    s.request.table.columns.iter().map(|c| self.qualified(&q, &c.name)).collect()
+                };
+                let cond_label = if label.starts_with("Index") { "Index Cond" } else { "Pushed Filter" };
+                let conds: Vec<&Expr> = s.request.param_quals.iter().chain(&s.request.quals).collect();
+                if !conds.is_empty() {
+                    let parts: Vec<String> = conds.iter().map(|q| self.deparse_top(q, &table_names)).collect();
+                    d.push(format!("{}: {}", cond_label, parts.join(" AND ")));
+                }
+                if let Some(f) = &s.filter {
+                    let names = self.names(p);
+                    d.push(format!("Filter: {}", self.deparse_top(f, &names)));
+                }
+                for (k, v) in s.wrapper.explain_scan(&s.request, self.opts.verbose) {
+                    d.push(format!("{}: {}", k, v));
+                }
+                name
+            }
+            Node::Values { rows } => {
+                let _ = rows;
+                "Values Scan on \"*VALUES*\"".to_string()
+            }
+            Node::NestedLoop { outer, inner, join_type, qual, .. } => {
+                if let Some(q) = qual {
+                    let mut names = self.names(outer);
+                    names.extend(self.names(inner));
+                    d.push(format!("Join Filter: {}", self.deparse_top(q, &names)));
+                }
+                join_name("Nested Loop", *join_type)
+            }
+            Node::HashJoin { outer, inner, join_type, outer_keys, inner_keys, qual } => {
+                let (on, inn) = (self.names(outer), self.names(inner));
+                let conds: Vec<String> =
+                    outer_keys.iter().zip(inner_keys).map(|(a, b)| format!("({} = {})", self.deparse(a, &on), self.deparse(b, &inn))).collect();
+                d.push(format!("Hash Cond: {}", wrap_and(&conds)));
+                if let Some(q) = qual {
+                    let mut names = on.clone();
+                    names.extend(inn);
+                    d.push(format!("Join Filter: {}", self.deparse_top(q, &names)));
+                }
+                join_name("Hash", *join_type)
+            }
+            Node::MergeJoin { outer, inner, join_type, outer_keys, inner_keys, qual } => {
+                let (on, inn) = (self.names(outer), self.names(inner));
+                let conds: Vec<String> =
+                    outer_keys.iter().zip(inner_keys).map(|(a, b)| format!("({} = {})", self.deparse(a, &on), self.deparse(b, &inn))).collect();
+                d.push(format!("Merge Cond: {}", wrap_and(&conds)));
+                if let Some(q) = qual {
+                    let mut names = on.clone();
+                    names.extend(inn);
+                    d.push(format!("Join Filter: {}", self.deparse_top(q, &names)));
+                }
+                join_name("Merge", *join_type)
+            }
+            Node::Sort { input, keys } => {
+                let names = self.names(input);
+                let k: Vec<String> = keys.iter().map(|k| self.sort_key(k, &names)).collect();
+                d.push(format!("Sort Key: {}", k.join(", ")));
+                "Sort".into()
+            }
+            Node::TopN { .. } | Node::Limit { .. } => "Limit".into(),
+            Node::Aggregate { input, strategy, group_by, .. } => {
+                let names = self.names(input);
+                if !group_by.is_empty() {
+                    let g: Vec<String> = group_by.iter().map(|g| self.deparse(g, &names)).collect();
+                    d.push(format!("Group Key: {}", g.join(", ")));
+                }
+                match strategy {
+                    AggStrategy::Plain => "Aggregate".into(),
+                    AggStrategy::Hashed => "HashAggregate".into(),
+                    AggStrategy::Sorted => "GroupAggregate".into(),
+                }
+            }
+            Node::Distinct { input, sorted } => {
+                let names = self.names(input);
+                d.push(format!("Group Key: {}", names.join(", ")));
+                if *sorted { "Unique".into() } else { "HashAggregate".into() }
+            }
+            Node::SetOp { kind, all, .. } => {
+                let k = match kind {
+                    SetOpKind::Union => "Union",
+                    SetOpKind::Intersect => "Intersect",
+                    SetOpKind::Except => "Except",
+                };
+                format!("HashSetOp {}{}", k, if *all { " All" } else { "" })
+            }
+            Node::Append { .. } => "Append".into(),
+            Node::Materialize { .. } => "Materialize".into(),
+            Node::Modify(m) => {
+                let verb = match m.kind {
+                    fdw_api::ModifyKind::Insert => "Insert",
+                    fdw_api::ModifyKind::Update => "Update",
+                    fdw_api::ModifyKind::Delete => "Delete",
+                };
+                format!("{} on {}", verb, m.table.name)
+            }
+            Node::Project { .. } | Node::Filter { .. } => "Result".into(),
+        };
+        (name, d)
+    }
+
+    /// A top-level qual: PostgreSQL prints it with outer parentheses.
+    fn deparse_top(&self, e: &Expr, names: &[String]) -> String {
+        let s = self.deparse(e, names);
+        if s.starts_with('(') && balanced_outer(&s) {
+            s
+        } else {
+            format!("({s})")
+        }
+    }
+
+    fn deparse(&self, e: &Expr, names: &[String]) -> String {
+        match e {
+            Expr::Column { index, .. } => names.get(*index).cloned().unwrap_or_else(|| format!("${index}")),
+            Expr::Const { value, ty } => deparse_const(value, ty),
+            Expr::Param { index, .. } => format!("${}", index + 1),
+            Expr::Binary { op: op @ (BinaryOp::And | BinaryOp::Or), .. } => {
+                let mut parts = Vec::new();
+                flatten(e, *op, &mut parts);
+                let ps: Vec<String> = parts.iter().map(|p| self.deparse_top(p, names)).collect();
+                format!("({})", ps.join(if *op == BinaryOp::And { " AND " } else { " OR " }))
+            }
+            Expr::Binary { op, left, right, .. } => {
+                format!("({} {} {})", self.deparse(left, names), op.sql(), self.deparse(right, names))
+            }
+            Expr::Unary { op, expr, .. } => {
+                let x = self.deparse(expr, names);
+                match op {
+                    UnaryOp::Not => format!("(NOT {x})"),
+                    UnaryOp::Neg => format!("(- {x})"),
+                    UnaryOp::IsNull => format!("({x} IS NULL)"),
+                    UnaryOp::IsNotNull => format!("({x} IS NOT NULL)"),
+                    UnaryOp::IsTrue => format!("({x} IS TRUE)"),
+                    UnaryOp::IsNotTrue => format!("({x} IS NOT TRUE)"),
+                    UnaryOp::IsFalse => format!("({x} IS FALSE)"),
+                    UnaryOp::IsNotFalse => format!("({x} IS NOT FALSE)"),
+                }
+            }
+            Expr::Func { func, args, .. } => {
+                let a: Vec<String> = args.iter().map(|x| self.deparse(x, names)).collect();
+                format!("{}({})", func_name(*func), a.join(", "))
+            }
+            Expr::Cast { expr, ty } => format!("({})::{}", self.deparse(expr, names), ty.sql_name()),
+            Expr::Case { whens, else_expr, .. } => {
+                let mut s = String::from("CASE");
+                for (w, t) in whens {
+                    let _ = write!(s, " WHEN {} THEN {}", self.deparse(w, names), self.deparse(t, names));
+                }
+                if let Some(e) = else_expr {
+                    let _ = write!(s, " ELSE {}", self.deparse(e, names));
+                }
+                s.push_str(" END");
+                s
+            }
+            Expr::Coalesce { args, .. } => {
+                let a: Vec<String> = args.iter().map(|x| self.deparse(x, names)).collect();
+                format!("COALESCE({})", a.join(", "))
+            }
+            Expr::NullIf { left, right, .. } => format!("NULLIF({}, {})", self.deparse(left, names), self.deparse(right, names)),
+            Expr::InList { expr, list, negated } => {
+                let items: Vec<String> = list.iter().map(|x| match x {
+                    Expr::Const { value, .. } => value.to_text(),
+                    other => self.deparse(other, names),
+                }).collect();
+                let ty = list.first().map(|x| x.data_type()).unwrap_or(DataType::Text);
+                format!(
+                    "({} {} ('{{{}}}'::{}[]))",
+                    self.deparse(expr, names),
+                    if *negated { "<> ALL" } else { "= ANY" },
+                    items.join(","),
+                    ty.sql_name()
+                )
+            }
+            Expr::Like { expr, pattern, negated, case_insensitive, .. } => {
+                let op = match (negated, case_insensitive) {
+                    (false, false) => "~~",
+                    (true, false) => "!~~",
+                    (false, true) => "~~*",
+                    (true, true) => "!~~*",
+                };
+                format!("({} {} {})", self.deparse(expr, names), op, self.deparse(pattern, names))
+            }
+            Expr::SubPlan { id, kind, lhs, .. } => {
+                let sp = self.q.subplans.get(*id);
+                let label = match sp {
+                    Some(s) if !s.correlated => format!("(InitPlan {}).col1", id + 1),
+                    _ => format!("SubPlan {}", id + 1),
+                };
+                match kind {
+                    SubLinkKind::Scalar => format!("({label})"),
+                    SubLinkKind::Exists => format!("(SubPlan {})", id + 1),
+                    SubLinkKind::Any | SubLinkKind::All => {
+                        let l = lhs.as_ref().map(|x| self.deparse(x, names)).unwrap_or_default();
+                        format!("({} {} (SubPlan {}))", l, if *kind == SubLinkKind::Any { "= ANY" } else { "ALL" }, id + 1)
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn wrap_and(conds: &[String]) -> String {
+    if conds.len() == 1 {
+        conds[0].clone()
+    } else {
+        format!("({})", conds.join(" AND "))
+    }
+}
+
+fn join_name(base: &str, jt: JoinType) -> String {
+    match jt {
+        JoinType::Inner => if base == "Nested Loop" { base.into() } else { format!("{base} Join") },
+        other => {
+            if base == "Nested Loop" {
+                format!("Nested Loop {} Join", other.explain_name())
+            } else {
+                format!("{base} {} Join", other.explain_name())
+            }
+        }
+    }
+}
+
+fn flatten<'e>(e: &'e Expr, op: BinaryOp, out: &mut Vec<&'e Expr>) {
+    match e {
+        Expr::Binary { op: o, left, right, .. } if *o == op => {
+            flatten(left, op, out);
+            flatten(right, op, out);
+        }
+        other => out.push(other),
+    }
+}
+
+fn balanced_outer(s: &str) -> bool {
+    // True when the first '(' closes at the very end.
+    let mut depth = 0i32;
+    let mut in_str = false;
+    for (i, c) in s.char_indices() {
+        match c {
+            '\'' => in_str = !in_str,
+            '(' if !in_str => depth += 1,
+            ')' if !in_str => {
+                depth -= 1;
+                if depth == 0 && i != s.len() - 1 {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    true
+}
+
+fn deparse_const(v: &Datum, ty: &DataType) -> String {
+    match v {
+        Datum::Null => "NULL".into(),
+        Datum::Int4(x) => x.to_string(),
+        Datum::Int8(x) => x.to_string(),
+        Datum::Bool(b) => b.to_string(),
+        Datum::Numeric(n) if !n.is_sign_negative() => n.to_string(),
+        _ => {
+            let t = v.to_text().replace('\'', "''");
+            format!("'{}'::{}", t, ty.sql_name())
+        }
+    }
+}
+
+fn func_name(f: ScalarFunc) -> String {
+    let s = format!("{f:?}");
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    match out.as_str() {
+        "b_trim" => "btrim".into(),
+        "l_trim" => "ltrim".into(),
+        "r_trim" => "rtrim".into(),
+        "str_pos" => "strpos".into(),
+        "md5" => "md5".into(),
+        other => other.to_string(),
+    }
+}
+
+fn collect_subplans(e: &Expr, out: &mut Vec<usize>) {
+    e.walk(&mut |x| {
+        if let Expr::SubPlan { id, .. } = x {
+            if !out.contains(id) {
+                out.push(*id);
+            }
+        }
+    });
+}
+
+fn collect_node_subplans(p: &Plan, out: &mut Vec<usize>) {
+    let mut exprs: Vec<&Expr> = Vec::new();
+    match &p.node {
+        Node::ForeignScan(s) => exprs.extend(s.filter.iter()),
+        Node::Values { rows } => exprs.extend(rows.iter().flatten()),
+        Node::NestedLoop { qual, .. } | Node::HashJoin { qual, .. } | Node::MergeJoin { qual, .. } => exprs.extend(qual.iter()),
+        Node::Aggregate { aggs, group_by, .. } => {
+            exprs.extend(group_by.iter());
+            for a in aggs {
+                exprs.extend(a.args.iter());
+            }
+        }
+        _ => {}
+    }
+    for e in exprs {
+        collect_subplans(e, out);
+    }
+}

@@ -1,0 +1,760 @@
+//! Join planning: base relations through their wrappers, and the join order.
+//!
+//! A tree of inner joins with the filters above and inside it is flattened into leaves (base
+//! relations and any other subtree) over one "global" row layout (the leaves' columns side
+//! by side, as the logical join produces them) and a list of conjunctive quals. Each qual
+//! touching one base relation is offered to its wrapper; the rest are applied at the lowest
+//! join that sees all their relations. The best plan for every connected subset of leaves is
+//! found by dynamic programming (PostgreSQL's standard_join_search); past `DP_LIMIT` leaves a
+//! greedy search is used.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use fdw_api::path::costs::CPU_OPERATOR_COST;
+use fdw_api::path::{Cost, ForeignPath, QualSupport, RelInfo};
+use fdw_api::routine::ScanRequest;
+use fdw_api::{err, BinaryOp, ColumnStats, DataType, Expr, FdwError, FdwResult, TableStats};
+
+use super::builder::{make, mark_columns, remap, shift, Planned, Planner};
+use super::cost::{self, expr_cost, sort_cost, tuple_cost, ColInfo};
+use super::physical::*;
+use crate::bind::logical::{LogicalPlan, ScanRel};
+
+/// Leaves beyond which the join search is greedy.
+const DP_LIMIT: usize = 10;
+
+struct Leaf<'a> {
+    lp: &'a LogicalPlan,
+    offset: usize,
+    width: usize,
+}
+
+/// A qual of the join graph over the global layout, with the set of leaves it references.
+struct Qual {
+    expr: Expr,
+    mask: u64,
+}
+
+/// A candidate plan for a set of leaves, with where each global column landed.
+#[derive(Clone)]
+struct Cand {
+    plan: Plan,
+    map: Vec<Option<usize>>,
+}
+
+/// A parameterized access path of a base leaf: usable as the inner side of a nested loop
+/// whose outer side covers `outer_mask`; before each inner scan, `params` are set from the
+/// outer row (expressions over the global layout).
+#[derive(Clone)]
+struct ParamScan {
+    cand: Cand,
+    outer_mask: u64,
+    params: Vec<(usize, Expr)>,
+}
+
+fn collect<'a>(lp: &'a LogicalPlan, offset: usize, leaves: &mut Vec<Leaf<'a>>, quals: &mut Vec<Expr>) {
+    match lp {
+        LogicalPlan::Join { left, right, join_type: JoinType::Inner, on } => {
+            let lw = left.arity();
+            collect(left, offset, leaves, quals);
+            collect(right, offset + lw, leaves, quals);
+            if let Some(on) = on {
+                quals.extend(shift(on, offset as isize).split_conjunction());
+            }
+        }
+        LogicalPlan::Filter { input, predicate }
+            if matches!(**input, LogicalPlan::Scan(_) | LogicalPlan::Join { join_type: JoinType::Inner, .. }) =>
+        {
+            quals.extend(shift(predicate, offset as isize).split_conjunction());
+            collect(input, offset, leaves, quals);
+        }
+        other => leaves.push(Leaf { lp: other, offset, width: other.arity() }),
+    }
+}
+
+fn leaf_of(leaves: &[Leaf<'_>], col: usize) -> Option<usize> {
+    leaves.iter().position(|l| col >= l.offset && col < l.offset + l.width)
+}
+
+fn mask_of(e: &Expr, leaves: &[Leaf<'_>]) -> u64 {
+    e.columns().into_iter().filter_map(|c| leaf_of(leaves, c)).fold(0, |m, l| m | (1 << l))
+}
+
+fn pushable(e: &Expr) -> bool {
+    !e.is_volatile()
+}
+
+fn concat_maps(outer: &Cand, inner: &Cand) -> Vec<Option<usize>> {
+    let off = outer.plan.output.len();
+    outer.map.iter().zip(&inner.map).map(|(o, i)| o.or(i.map(|p| p + off))).collect()
+}
+
+impl Planner<'_> {
+    pub(super) fn plan_join_graph(&mut self, lp: &LogicalPlan, req: &[bool]) -> FdwResult<Planned> {
+        let mut leaves = Vec::new();
+        let mut raw = Vec::new();
+        collect(lp, 0, &mut leaves, &mut raw);
+        if leaves.len() > 63 {
+            return Err(FdwError::feature("too many relations in one join"));
+        }
+        let width: usize = leaves.iter().map(|l| l.width).sum();
+        let quals: Vec<Qual> = raw.into_iter().map(|e| Qual { mask: mask_of(&e, &leaves), expr: e }).collect();
+        // Columns needed above each leaf: the requested ones plus those of multi-leaf quals.
+        let mut needed = vec![false; width];
+        for (i, r) in req.iter().enumerate() {
+            if *r && i < width {
+                needed[i] = true;
+            }
+        }
+        for q in &quals {
+            if q.mask.count_ones() != 1 {
+                mark_columns(&q.expr, &mut needed);
+            }
+        }
+        // Plan each leaf.
+        let mut base: Vec<Cand> = Vec::with_capacity(leaves.len());
+        let mut param_scans: Vec<Vec<ParamScan>> = Vec::with_capacity(leaves.len());
+        let mut leaf_stats: Vec<Option<(Arc<TableStats>, f64)>> = Vec::with_capacity(leaves.len());
+        for (i, leaf) in leaves.iter().enumerate() {
+            let local: Vec<Expr> =
+                quals.iter().filter(|q| q.mask == 1 << i).map(|q| shift(&q.expr, -(leaf.offset as isize))).collect();
+            let lneeded: Vec<bool> = needed[leaf.offset..leaf.offset + leaf.width].to_vec();
+            match leaf.lp {
+                LogicalPlan::Scan(scan) => {
+                    // Equality join quals usable by a parameterized path: `col = <outer expr>`.
+                    let mut join_quals = Vec::new();
+                    for q in &quals {
+                        if q.mask & (1 << i) == 0 || q.mask.count_ones() < 2 {
+                            continue;
+                        }
+                        if let Some((col, other)) = equi_side(&q.expr, &leaves, i) {
+                            join_quals.push((col - leaf.offset, other.clone(), mask_of(other, &leaves)));
+                        }
+                    }
+                    let (cand, params) = self.plan_scan(scan, &local, &lneeded, &join_quals, leaf.offset, width)?;
+                    leaf_stats.push(scan.table.stats.clone().map(|s| (s, cand.plan.rows)));
+                    base.push(cand);
+                    param_scans.push(params);
+                }
+                other => {
+                    let mut lreq = lneeded.clone();
+                    for q in &local {
+                        mark_columns(q, &mut lreq);
+                    }
+                    let mut planned = self.plan(other, &lreq)?;
+                    if let Some(pred) = Expr::conjunction(local) {
+                        planned = self.filter(planned, &pred)?;
+                    }
+                    let mut map = vec![None; width];
+                    for (k, m) in planned.map.iter().enumerate() {
+                        map[leaf.offset + k] = *m;
+                    }
+                    leaf_stats.push(None);
+                    base.push(Cand { plan: planned.plan, map });
+                    param_scans.push(Vec::new());
+                }
+            }
+        }
+        let col_info = |g: usize| -> Option<ColInfo<'_>> {
+            let l = leaf_of(&leaves, g)?;
+            let (stats, _) = leaf_stats[l].as_ref()?;
+            let s: Option<&ColumnStats> = stats.columns.get(g - leaves[l].offset).and_then(|c| c.as_ref());
+            Some(ColInfo { stats: s, rel_rows: stats.row_count })
+        };
+        let n = leaves.len();
+        let full: u64 = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
+        let mut best: HashMap<u64, Cand> = HashMap::new();
+        for (i, c) in base.iter().enumerate() {
+            best.insert(1 << i, c.clone());
+        }
+        let mut rows_cache: HashMap<u64, f64> = HashMap::new();
+        let mut rows_of = |mask: u64, best: &HashMap<u64, Cand>| -> f64 {
+            if let Some(r) = rows_cache.get(&mask) {
+                return *r;
+            }
+            let mut r: f64 = (0..n).filter(|i| mask & (1 << i) != 0).map(|i| base[i].plan.rows).product();
+            for q in &quals {
+                if q.mask & mask == q.mask && q.mask.count_ones() >= 2 {
+                    r *= cost::selectivity(&q.expr, &col_info);
+                }
+            }
+            let _ = best;
+            let r = r.max(1.0);
+            rows_cache.insert(mask, r);
+            r
+        };
+        if n <= DP_LIMIT {
+            for size in 2..=n {
+                for set in subsets_of_size(n, size) {
+                    let mut sub = (set - 1) & set;
+                    while sub > 0 {
+                        let other = set ^ sub;
+                        if let (Some(o), Some(inn)) = (best.get(&sub), best.get(&other)) {
+                            let connecting: Vec<&Qual> = quals
+                                .iter()
+                                .filter(|q| q.mask & set == q.mask && q.mask & sub != 0 && q.mask & other != 0)
+                                .collect();
+                            {
+                                let rows = rows_of(set, &best);
+                                let pscans =
+                                    if other.count_ones() == 1 { &param_scans[other.trailing_zeros() as usize] } else { &Vec::new() };
+                                let cands = self.join_candidates(o, inn, sub, other, &connecting, &leaves, rows, pscans)?;
+                                for c in cands {
+                                    let better = best.get(&set).is_none_or(|b| c.plan.cost.total < b.plan.cost.total);
+                                    if better {
+                                        best.insert(set, c);
+                                    }
+                                }
+                            }
+                        }
+                        sub = (sub - 1) & set;
+                    }
+                }
+            }
+        } else {
+            // Greedy: start from the smallest relation, repeatedly add the leaf whose join is
+            // cheapest, preferring leaves connected by a qual.
+            let start = (0..n).min_by(|a, b| base[*a].plan.rows.total_cmp(&base[*b].plan.rows)).unwrap_or(0);
+            let mut cur_mask = 1u64 << start;
+            let mut cur = base[start].clone();
+            while cur_mask != full {
+                let mut choice: Option<(u64, Cand)> = None;
+                let any_connected = (0..n)
+                    .filter(|i| cur_mask & (1 << i) == 0)
+                    .any(|i| quals.iter().any(|q| q.mask & (1 << i) != 0 && q.mask & cur_mask != 0 && q.mask & !(cur_mask | 1 << i) == 0));
+                for i in 0..n {
+                    let bit = 1u64 << i;
+                    if cur_mask & bit != 0 {
+                        continue;
+                    }
+                    let set = cur_mask | bit;
+                    let connecting: Vec<&Qual> =
+                        quals.iter().filter(|q| q.mask & set == q.mask && q.mask & bit != 0 && q.mask & cur_mask != 0).collect();
+                    if connecting.is_empty() && any_connected {
+                        continue;
+                    }
+                    let rows = rows_of(set, &best);
+                    let cands = self.join_candidates(&cur, &base[i], cur_mask, bit, &connecting, &leaves, rows, &param_scans[i])?;
+                    for c in cands {
+                        if choice.as_ref().is_none_or(|(_, b)| c.plan.cost.total < b.plan.cost.total) {
+                            choice = Some((bit, c));
+                        }
+                    }
+                }
+                let (bit, c) = choice.ok_or_else(|| FdwError::internal("greedy join search found no join"))?;
+                cur_mask |= bit;
+                cur = c;
+            }
+            best.insert(full, cur);
+        }
+        let mut top = best.remove(&full).ok_or_else(|| FdwError::internal("join search produced no plan"))?;
+        // Quals without column references (constant or parameter-only) apply on top.
+        let consts: Vec<Expr> = quals.iter().filter(|q| q.mask == 0).map(|q| q.expr.clone()).collect();
+        if let Some(pred) = Expr::conjunction(consts) {
+            let planned = self.filter(Planned { plan: top.plan, map: top.map.clone() }, &pred)?;
+            top.plan = planned.plan;
+        }
+        Ok(Planned { plan: top.plan, map: top.map })
+    }
+
+    /// Wraps a planned node in a Filter (quals over its logical layout).
+    fn filter(&mut self, p: Planned, pred: &Expr) -> FdwResult<Planned> {
+        let pred = remap(pred, &p.map)?;
+        let sel = cost::selectivity(&pred, &|_| None);
+        let rows = p.plan.rows * sel;
+        let c = p.plan.cost;
+        let cost = Cost::new(c.startup, c.total + expr_cost(cost::expr_ops(&pred), p.plan.rows));
+        let output = p.plan.output.clone();
+        Ok(Planned { plan: make(Node::Filter { input: Box::new(p.plan), predicate: pred }, output, cost, rows), map: p.map })
+    }
+
+    /// Plans a base relation: asks the wrapper for its size and paths, keeps the cheapest
+    /// unparameterized one, and the parameterized ones for nested loops.
+    fn plan_scan(
+        &mut self,
+        scan: &ScanRel,
+        quals: &[Expr],
+        needed: &[bool],
+        join_quals: &[(usize, Expr, u64)],
+        offset: usize,
+        global_width: usize,
+    ) -> FdwResult<(Cand, Vec<ParamScan>)> {
+        let ncols = scan.table.columns.len();
+        let (pushed, local): (Vec<Expr>, Vec<Expr>) = quals.iter().cloned().partition(pushable);
+        // Parameterized quals: `col = $p`, with $p set from the outer row.
+        let mut jq_exprs = Vec::new();
+        let mut jq_params = Vec::new();
+        for (col, other, mask) in join_quals {
+            let ty = scan.table.columns[*col].ty.clone();
+            let pid = self.alloc_internal_param();
+            jq_exprs.push(Expr::Binary {
+                op: BinaryOp::Eq,
+                left: Box::new(Expr::Column { index: *col, ty: ty.clone() }),
+                right: Box::new(Expr::Param { index: pid, ty }),
+                ty: DataType::Bool,
+            });
+            jq_params.push((pid, other.clone(), *mask));
+        }
+        let needed_cols: Vec<usize> = (0..ncols).filter(|c| needed.get(*c).copied().unwrap_or(false)).collect();
+        let rel = RelInfo {
+            table: scan.table.clone(),
+            quals: pushed.clone(),
+            join_quals: jq_exprs.clone(),
+            needed_columns: needed_cols.clone(),
+            useful_orders: Vec::new(),
+            max_parallel_workers: self.settings.max_parallel_workers,
+        };
+        let size = scan.routine.get_rel_size(&rel)?;
+        let paths = scan.routine.get_paths(&rel, &size)?;
+        if paths.is_empty() {
+            return Err(err!(FDW_ERROR, "foreign-data wrapper {} offered no access path for \"{}\"", scan.routine.name(), scan.table.name));
+        }
+        let stats = scan.table.stats.clone();
+        let total_rows = stats.as_ref().map(|s| s.row_count).unwrap_or(size.total_rows).max(1.0);
+        let col_info = |c: usize| -> Option<ColInfo<'_>> {
+            let s = stats.as_ref()?;
+            Some(ColInfo { stats: s.columns.get(c).and_then(|x| x.as_ref()), rel_rows: s.row_count })
+        };
+        let sel: f64 = quals.iter().map(|q| cost::selectivity(q, &col_info)).product();
+        let rows = if stats.is_some() { total_rows * sel } else { size.rows.max(1.0).min(total_rows * sel.max(0.0)).max(size.rows.min(total_rows * sel)) };
+        let rows = rows.max(1.0);
+        let mut best: Option<Cand> = None;
+        let mut params = Vec::new();
+        for path in &paths {
+            let cand = self.scan_plan(scan, path, &pushed, &local, needed, &jq_exprs, offset, global_width, rows, &col_info)?;
+            if path.param_quals.is_empty() {
+                if best.as_ref().is_none_or(|b| cand.plan.cost.total < b.plan.cost.total) {
+                    best = Some(cand);
+                }
+            } else {
+                let mut outer_mask = 0;
+                let mut ps = Vec::new();
+                for &k in &path.param_quals {
+                    let (pid, other, mask) = &jq_params[k];
+                    outer_mask |= mask;
+                    ps.push((*pid, other.clone()));
+                }
+                params.push(ParamScan { cand, outer_mask, params: ps });
+            }
+        }
+        let best = best.ok_or_else(|| {
+            err!(FDW_ERROR, "foreign-data wrapper {} offered no unparameterized path for \"{}\"", scan.routine.name(), scan.table.name)
+        })?;
+        Ok((best, params))
+    }
+
+    fn scan_plan<'c>(
+        &mut self,
+        scan: &ScanRel,
+        path: &ForeignPath,
+        pushed: &[Expr],
+        local: &[Expr],
+        needed: &[bool],
+        jq_exprs: &[Expr],
+        offset: usize,
+        global_width: usize,
+        rows: f64,
+        col_info: &dyn Fn(usize) -> Option<ColInfo<'c>>,
+    ) -> FdwResult<Cand> {
+        let ncols = scan.table.columns.len();
+        let mut filter = local.to_vec();
+        let mut enforced = Vec::new();
+        for (i, q) in pushed.iter().enumerate() {
+            match path.qual_support.get(i).copied().unwrap_or(QualSupport::Unsupported) {
+                QualSupport::Exact => enforced.push(q.clone()),
+                QualSupport::Inexact => {
+                    enforced.push(q.clone());
+                    filter.push(q.clone());
+                }
+                QualSupport::Unsupported => filter.push(q.clone()),
+            }
+        }
+        // Columns the scan returns: the needed ones plus those the local filter reads.
+        let mut want = vec![false; ncols];
+        for c in 0..ncols {
+            want[c] = needed.get(c).copied().unwrap_or(false);
+        }
+        for q in &filter {
+            mark_columns(q, &mut want);
+        }
+        let columns: Vec<usize> = (0..ncols).filter(|c| want[*c]).collect();
+        let mut local_map = vec![None; ncols + 1];
+        for (pos, c) in columns.iter().enumerate() {
+            local_map[*c] = Some(pos);
+        }
+        if scan.want_row_id {
+            local_map[ncols] = Some(columns.len());
+        }
+        let filter_expr = match Expr::conjunction(filter.clone()) {
+            Some(f) => Some(remap(&f, &local_map)?),
+            None => None,
+        };
+        let param_quals: Vec<Expr> = path.param_quals.iter().map(|&k| jq_exprs[k].clone()).collect();
+        let mut param_ids = Vec::new();
+        for q in enforced.iter().chain(&param_quals).chain(filter_expr.iter()) {
+            q.walk(&mut |e| {
+                if let Expr::Param { index, .. } = e {
+                    if !param_ids.contains(index) {
+                        param_ids.push(*index);
+                    }
+                }
+            });
+        }
+        let q = scan.alias.clone().unwrap_or_else(|| scan.relation.clone());
+        let mut output: Vec<OutputColumn> = columns
+            .iter()
+            .map(|&c| OutputColumn { name: format!("{q}.{}", scan.table.columns[c].name), ty: scan.table.columns[c].ty.clone() })
+            .collect();
+        if scan.want_row_id {
+            output.push(OutputColumn { name: format!("{q}.ctid"), ty: DataType::Int8 });
+        }
+        let request = ScanRequest {
+            table: scan.table.clone(),
+            columns,
+            quals: enforced,
+            param_quals: param_quals.clone(),
+            want_row_id: scan.want_row_id,
+            path: path.clone(),
+            limit: None,
+        };
+        let out_rows = if param_quals.is_empty() {
+            rows
+        } else {
+            // Rows per outer row: the table's rows times the selectivity of `col = value`.
+            let psel: f64 = param_quals
+                .iter()
+                .map(|pq| match pq {
+                    Expr::Binary { left, .. } => match &**left {
+                        Expr::Column { index, .. } => 1.0 / col_info(*index).map(|c| c.n_distinct()).unwrap_or(cost::DEFAULT_NUM_DISTINCT),
+                        _ => cost::DEFAULT_EQ_SEL,
+                    },
+                    _ => cost::DEFAULT_EQ_SEL,
+                })
+                .product();
+            (rows * psel).max(1.0).min(path.rows.max(1.0))
+        };
+        let filter_cost = filter_expr.as_ref().map_or(0.0, |f| expr_cost(cost::expr_ops(f), path.rows));
+        let cost = Cost::new(path.cost.startup, path.cost.total + filter_cost);
+        let node = Node::ForeignScan(ScanNode {
+            wrapper: scan.routine.clone(),
+            request,
+            relation: scan.relation.clone(),
+            alias: scan.alias.clone(),
+            filter: filter_expr,
+            param_ids,
+        });
+        let plan = make(node, output, cost, out_rows);
+        let mut map = vec![None; global_width];
+        for (c, m) in local_map.iter().enumerate() {
+            if offset + c < global_width {
+                map[offset + c] = *m;
+            }
+        }
+        Ok(Cand { plan, map })
+    }
+
+    /// Join plans for outer set `om` and inner set `im`.
+    #[allow(clippy::too_many_arguments)]
+    fn join_candidates(
+        &mut self,
+        outer: &Cand,
+        inner: &Cand,
+        om: u64,
+        im: u64,
+        connecting: &[&Qual],
+        leaves: &[Leaf<'_>],
+        rows: f64,
+        pscans: &[ParamScan],
+    ) -> FdwResult<Vec<Cand>> {
+        let mut out = Vec::new();
+        let joined_map = concat_maps(outer, inner);
+        let output: Vec<OutputColumn> = outer.plan.output.iter().chain(&inner.plan.output).cloned().collect();
+        // Equi-join keys.
+        let mut okeys = Vec::new();
+        let mut ikeys = Vec::new();
+        let mut residual = Vec::new();
+        for q in connecting {
+            match split_equi(&q.expr, leaves, om, im) {
+                Some((o, i)) => {
+                    okeys.push(remap(&o, &outer.map)?);
+                    ikeys.push(remap(&i, &inner.map)?);
+                }
+                None => residual.push(q.expr.clone()),
+            }
+        }
+        let residual_expr = match Expr::conjunction(residual.clone()) {
+            Some(r) => Some(remap(&r, &joined_map)?),
+            None => None,
+        };
+        let all_qual = match Expr::conjunction(connecting.iter().map(|q| q.expr.clone()).collect()) {
+            Some(q) => Some(remap(&q, &joined_map)?),
+            None => None,
+        };
+        let (o, i) = (&outer.plan, &inner.plan);
+        let nq = connecting.len().max(1);
+        if !okeys.is_empty() && self.settings.enable_hashjoin {
+            let startup = i.cost.total + tuple_cost(i.rows) + expr_cost(okeys.len(), i.rows) + o.cost.startup;
+            let total = startup + (o.cost.total - o.cost.startup) + expr_cost(okeys.len(), o.rows)
+                + residual_expr.as_ref().map_or(0.0, |r| expr_cost(cost::expr_ops(r), rows))
+                + tuple_cost(rows);
+            let node = Node::HashJoin {
+                outer: Box::new(o.clone()),
+                inner: Box::new(i.clone()),
+                join_type: JoinType::Inner,
+                outer_keys: okeys.clone(),
+                inner_keys: ikeys.clone(),
+                qual: residual_expr.clone(),
+            };
+            out.push(Cand { plan: make(node, output.clone(), Cost::new(startup, total), rows), map: joined_map.clone() });
+        }
+        if !okeys.is_empty() && self.settings.enable_mergejoin {
+            let (so, si) = (self.sorted(o.clone(), &okeys), self.sorted(i.clone(), &ikeys));
+            let startup = so.cost.startup + si.cost.startup;
+            let total = so.cost.total + si.cost.total + expr_cost(okeys.len(), o.rows + i.rows)
+                + residual_expr.as_ref().map_or(0.0, |r| expr_cost(cost::expr_ops(r), rows))
+                + tuple_cost(rows);
+            let node = Node::MergeJoin {
+                outer: Box::new(so),
+                inner: Box::new(si),
+                join_type: JoinType::Inner,
+                outer_keys: okeys.clone(),
+                inner_keys: ikeys.clone(),
+                qual: residual_expr.clone(),
+            };
+            out.push(Cand { plan: make(node, output.clone(), Cost::new(startup, total), rows), map: joined_map.clone() });
+        }
+        if self.settings.enable_nestloop || out.is_empty() {
+            // Plain nested loop over a materialized inner side.
+            let mat_cost = Cost::new(i.cost.startup, i.cost.total + tuple_cost(i.rows) * 0.5);
+            let inner_plan = if matches!(i.node, Node::Values { .. } | Node::Materialize { .. }) {
+                i.clone()
+            } else {
+                make(Node::Materialize { input: Box::new(i.clone()) }, i.output.clone(), mat_cost, i.rows)
+            };
+            let total = o.cost.total
+                + inner_plan.cost.total
+                + (o.rows - 1.0).max(0.0) * CPU_OPERATOR_COST * i.rows
+                + CPU_OPERATOR_COST * nq as f64 * o.rows * i.rows
+                + tuple_cost(rows);
+            let node = Node::NestedLoop {
+                outer: Box::new(o.clone()),
+                inner: Box::new(inner_plan),
+                join_type: JoinType::Inner,
+                qual: all_qual.clone(),
+                params: Vec::new(),
+            };
+            out.push(Cand { plan: make(node, output.clone(), Cost::new(o.cost.startup, total), rows), map: joined_map.clone() });
+        }
+        // Nested loop with a parameterized inner scan (an index lookup per outer row).
+        for ps in pscans {
+            if ps.outer_mask & !om != 0 || ps.outer_mask == 0 {
+                continue;
+            }
+            let params: Vec<(usize, Expr)> =
+                ps.params.iter().map(|(p, e)| Ok((*p, remap(e, &outer.map)?))).collect::<FdwResult<_>>()?;
+            let pi = &ps.cand.plan;
+            let map = concat_maps(outer, &ps.cand);
+            let qual = match Expr::conjunction(connecting.iter().map(|q| q.expr.clone()).collect()) {
+                Some(q) => Some(remap(&q, &map)?),
+                None => None,
+            };
+            let pout: Vec<OutputColumn> = o.output.iter().chain(&pi.output).cloned().collect();
+            let total = o.cost.total + o.rows * pi.cost.total + CPU_OPERATOR_COST * nq as f64 * o.rows * pi.rows + tuple_cost(rows);
+            let node = Node::NestedLoop {
+                outer: Box::new(o.clone()),
+                inner: Box::new(pi.clone()),
+                join_type: JoinType::Inner,
+                qual,
+                params,
+            };
+            out.push(Cand { plan: make(node, pout, Cost::new(o.cost.startup, total), rows), map });
+        }
+        Ok(out)
+    }
+
+    /// Sorts a plan ascending on `keys` (for a merge join).
+    fn sorted(&mut self, p: Plan, keys: &[Expr]) -> Plan {
+        let rows = p.rows;
+        let startup = p.cost.total + sort_cost(rows);
+        let cost = Cost::new(startup, startup + CPU_OPERATOR_COST * rows);
+        let output = p.output.clone();
+        let keys = keys.iter().map(|k| SortKey { expr: k.clone(), descending: false, nulls_first: false }).collect();
+        make(Node::Sort { input: Box::new(p), keys }, output, cost, rows)
+    }
+
+    pub(super) fn alloc_internal_param(&mut self) -> usize {
+        let p = self.next_param;
+        self.next_param += 1;
+        p
+    }
+
+    /// A LEFT/RIGHT/FULL join: both sides planned on their own; ON quals that touch only the
+    /// nullable side are pushed into it.
+    pub(super) fn plan_outer_join(&mut self, lp: &LogicalPlan, req: &[bool]) -> FdwResult<Planned> {
+        let LogicalPlan::Join { left, right, join_type, on } = lp else {
+            return Err(FdwError::internal("plan_outer_join on a non-join"));
+        };
+        let lw = left.arity();
+        let rw = right.arity();
+        let mut conjuncts = on.clone().map(|o| o.split_conjunction()).unwrap_or_default();
+        let mut left_only = Vec::new();
+        let mut right_only = Vec::new();
+        conjuncts.retain(|q| {
+            let cols = q.columns();
+            if q.has_subplan() || cols.is_empty() {
+                return true;
+            }
+            if *join_type == JoinType::Left && cols.iter().all(|c| *c >= lw) {
+                right_only.push(shift(q, -(lw as isize)));
+                return false;
+            }
+            if *join_type == JoinType::Right && cols.iter().all(|c| *c < lw) {
+                left_only.push(q.clone());
+                return false;
+            }
+            true
+        });
+        let lplan = match Expr::conjunction(left_only) {
+            Some(p) => LogicalPlan::Filter { input: left.clone(), predicate: p },
+            None => (**left).clone(),
+        };
+        let rplan = match Expr::conjunction(right_only) {
+            Some(p) => LogicalPlan::Filter { input: right.clone(), predicate: p },
+            None => (**right).clone(),
+        };
+        let mut lreq: Vec<bool> = (0..lw).map(|i| req.get(i).copied().unwrap_or(true)).collect();
+        let mut rreq: Vec<bool> = (0..rw).map(|i| req.get(lw + i).copied().unwrap_or(true)).collect();
+        for q in &conjuncts {
+            for c in q.columns() {
+                if c < lw {
+                    lreq[c] = true;
+                } else if c - lw < rw {
+                    rreq[c - lw] = true;
+                }
+            }
+        }
+        let l = self.plan(&lplan, &lreq)?;
+        let r = self.plan(&rplan, &rreq)?;
+        let outer = Cand { plan: l.plan, map: l.map.iter().copied().chain(std::iter::repeat_n(None, rw)).collect() };
+        let inner_map: Vec<Option<usize>> = std::iter::repeat_n(None, lw).chain(r.map.iter().copied()).collect();
+        let inner = Cand { plan: r.plan, map: inner_map };
+        let joined = concat_maps(&outer, &inner);
+        let (o, i) = (&outer.plan, &inner.plan);
+        let mut okeys = Vec::new();
+        let mut ikeys = Vec::new();
+        let mut residual = Vec::new();
+        for q in &conjuncts {
+            match split_equi_cols(q, lw) {
+                Some((a, b)) => {
+                    okeys.push(remap(&a, &outer.map)?);
+                    ikeys.push(remap(&b, &inner.map)?);
+                }
+                None => residual.push(q.clone()),
+            }
+        }
+        let residual = match Expr::conjunction(residual) {
+            Some(x) => Some(remap(&x, &joined)?),
+            None => None,
+        };
+        let sel = if okeys.is_empty() { cost::DEFAULT_INEQ_SEL } else { 1.0 / cost::DEFAULT_NUM_DISTINCT.min(i.rows.max(1.0)) };
+        let mut rows = o.rows * i.rows * sel;
+        match join_type {
+            JoinType::Left => rows = rows.max(o.rows),
+            JoinType::Right => rows = rows.max(i.rows),
+            JoinType::Full => rows = rows.max(o.rows + i.rows),
+            _ => {}
+        }
+        let output: Vec<OutputColumn> = o.output.iter().chain(&i.output).cloned().collect();
+        let plan = if !okeys.is_empty() && self.settings.enable_hashjoin {
+            let startup = i.cost.total + tuple_cost(i.rows);
+            let total = startup + o.cost.total + expr_cost(okeys.len(), o.rows) + tuple_cost(rows);
+            let node = Node::HashJoin {
+                outer: Box::new(o.clone()),
+                inner: Box::new(i.clone()),
+                join_type: *join_type,
+                outer_keys: okeys,
+                inner_keys: ikeys,
+                qual: residual,
+            };
+            make(node, output, Cost::new(startup, total), rows)
+        } else {
+            let qual = match Expr::conjunction(conjuncts) {
+                Some(x) => Some(remap(&x, &joined)?),
+                None => None,
+            };
+            let mat = make(Node::Materialize { input: Box::new(i.clone()) }, i.output.clone(), i.cost, i.rows);
+            let total = o.cost.total + i.cost.total + CPU_OPERATOR_COST * o.rows * i.rows + tuple_cost(rows);
+            let node =
+                Node::NestedLoop { outer: Box::new(o.clone()), inner: Box::new(mat), join_type: *join_type, qual, params: Vec::new() };
+            make(node, output, Cost::new(o.cost.startup, total), rows)
+        };
+        Ok(Planned { plan, map: joined })
+    }
+}
+
+/// `a = b` with `a` over the `om` leaves and `b` over the `im` leaves (either order).
+fn split_equi(e: &Expr, leaves: &[Leaf<'_>], om: u64, im: u64) -> Option<(Expr, Expr)> {
+    let Expr::Binary { op: BinaryOp::Eq, left, right, .. } = e else { return None };
+    if left.has_subplan() || right.has_subplan() {
+        return None;
+    }
+    let (lm, rm) = (mask_of(left, leaves), mask_of(right, leaves));
+    if lm == 0 || rm == 0 {
+        return None;
+    }
+    if lm & !om == 0 && rm & !im == 0 {
+        Some(((**left).clone(), (**right).clone()))
+    } else if lm & !im == 0 && rm & !om == 0 {
+        Some(((**right).clone(), (**left).clone()))
+    } else {
+        None
+    }
+}
+
+/// Like `split_equi` for a two-input layout split at `lw`.
+fn split_equi_cols(e: &Expr, lw: usize) -> Option<(Expr, Expr)> {
+    let Expr::Binary { op: BinaryOp::Eq, left, right, .. } = e else { return None };
+    if left.has_subplan() || right.has_subplan() {
+        return None;
+    }
+    let (lc, rc) = (left.columns(), right.columns());
+    if lc.is_empty() || rc.is_empty() {
+        return None;
+    }
+    if lc.iter().all(|c| *c < lw) && rc.iter().all(|c| *c >= lw) {
+        Some(((**left).clone(), (**right).clone()))
+    } else if rc.iter().all(|c| *c < lw) && lc.iter().all(|c| *c >= lw) {
+        Some(((**right).clone(), (**left).clone()))
+    } else {
+        None
+    }
+}
+
+/// For an equality qual with one side a plain column of leaf `i`, that column (global index)
+/// and the other side's expression (which must not touch leaf `i`).
+fn equi_side<'e>(e: &'e Expr, leaves: &[Leaf<'_>], i: usize) -> Option<(usize, &'e Expr)> {
+    let Expr::Binary { op: BinaryOp::Eq, left, right, .. } = e else { return None };
+    let bit = 1u64 << i;
+    for (a, b) in [(left, right), (right, left)] {
+        if let Expr::Column { index, .. } = &**a {
+            if leaf_of(leaves, *index) == Some(i) && mask_of(b, leaves) & bit == 0 && !b.has_subplan() && !b.columns().is_empty() {
+                return Some((*index, b));
+            }
+        }
+    }
+    None
+}
+
+fn subsets_of_size(n: usize, k: usize) -> Vec<u64> {
+    let mut out = Vec::new();
+    let full = 1u64 << n;
+    let mut s: u64 = (1u64 << k) - 1;
+    while s < full {
+        out.push(s);
+        let c = s & s.wrapping_neg();
+        let r = s + c;
+        s = (((r ^ s) >> 2) / c) | r;
+    }
+    out
+}

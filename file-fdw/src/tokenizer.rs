@@ -1,0 +1,356 @@
+//! Splitting the bytes of a file into records and fields, for both COPY formats.
+//!
+//! A record is one line of text format, or one CSV line with its quoted newlines. For each
+//! record the tokenizer fills `fields` with byte spans into the buffer and flags saying
+//! whether a field needs de-escaping (text backslashes, CSV quotes); the values themselves
+//! are decoded later and only for the columns a query reads (see `convert`).
+//!
+//! Two paths produce the same spans:
+//! - the fast path handles a record with no special byte (CSV quote, text backslash, carriage
+//!   return): one `memchr2` pass over delimiters and newlines;
+//! - the general path is a byte-at-a-time state machine for everything else: quotes and
+//!   escapes, backslash escapes, `\r\n` and `\r` line endings and their consistency checks
+//!   (`unquoted carriage return found in data`), the `\.` end-of-data marker and the
+//!   `unterminated CSV quoted field` error.
+//!
+//! The caller keeps the position of the next special byte (`next_special`) so that files
+//! where special bytes are rare run almost entirely on the fast path.
+
+use crate::options::CopyOptions;
+
+/// The field contains CSV quotes (so it is never NULL unless FORCE_NULL applies).
+pub const QUOTED: u8 = 1;
+/// The raw bytes differ from the value: text backslashes or CSV quotes/escapes.
+pub const ESCAPED: u8 = 2;
+
+/// One field of the current record: `buf[start..end]` raw.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Field {
+    pub start: usize,
+    pub end: usize,
+    pub flags: u8,
+}
+
+/// The line ending of the file, fixed by its first line as in PostgreSQL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Eol {
+    Unknown,
+    Nl,
+    CrNl,
+    Cr,
+}
+
+/// What `next_record` found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// A record `buf[start..end]` (terminator excluded); the next one starts at `next`.
+    Record { end: usize, next: usize },
+    /// The buffer ends inside a record: read more (only when not at end of file).
+    NeedMore,
+    /// No more records (end of file or the `\.` marker).
+    Eof,
+}
+
+/// A format error of the file itself, reported with the record's line number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TokError {
+    /// Bad line ending: message and hint.
+    LineEnding(&'static str, &'static str),
+    /// `end-of-copy marker corrupt` and friends.
+    Marker(&'static str),
+    /// `unterminated CSV quoted field`; the record runs to `end`.
+    Unterminated { end: usize },
+}
+
+/// Splits records into fields.
+#[derive(Clone, Debug)]
+pub struct Tokenizer {
+    csv: bool,
+    delim: u8,
+    quote: u8,
+    escape: u8,
+    pub eol: Eol,
+    /// Spans of the fields of the last record returned.
+    pub fields: Vec<Field>,
+    /// Set once the `\.` marker has been seen.
+    done: bool,
+}
+
+impl Tokenizer {
+    pub fn new(opts: &CopyOptions) -> Tokenizer {
+        Tokenizer {
+            csv: opts.format == crate::options::Format::Csv,
+            delim: opts.delimiter,
+            quote: opts.quote,
+            escape: opts.escape,
+            eol: Eol::Unknown,
+            fields: Vec::with_capacity(16),
+            done: false,
+        }
+    }
+
+    /// Forget the line-ending style and the end marker (restart of a scan).
+    pub fn reset(&mut self) {
+        self.eol = Eol::Unknown;
+        self.done = false;
+    }
+
+    /// Position of the first byte at or after `pos` that the fast path cannot handle.
+    pub fn next_special(&self, buf: &[u8], pos: usize) -> usize {
+        let hay = &buf[pos.min(buf.len())..];
+        let found = if self.csv { memchr::memchr2(self.quote, b'\r', hay) } else { memchr::memchr2(b'\\', b'\r', hay) };
+        pos + found.unwrap_or(hay.len())
+    }
+
+    /// Tokenizes the record starting at `pos`. `special` is a position at or before the next
+    /// special byte after `pos` (from `next_special`); `eof` says no data follows `buf`.
+    pub fn next_record(&mut self, buf: &[u8], pos: usize, special: usize, eof: bool) -> Result<Step, TokError> {
+        if self.done {
+            return Ok(Step::Eof);
+        }
+        if self.eol == Eol::Nl && special > pos {
+            if let Some(step) = self.fast(buf, pos, special) {
+                return Ok(step);
+            }
+        }
+        self.general(buf, pos, eof)
+    }
+
+    /// The fast path: a record free of special bytes ending with `\n` before `special`.
+    #[inline]
+    fn fast(&mut self, buf: &[u8], pos: usize, special: usize) -> Option<Step> {
+        let hay = &buf[pos..special];
+        // A CSV line `\.` is the end marker: leave it to the general path.
+        if self.csv && hay.starts_with(b"\\.") {
+            return None;
+        }
+        self.fields.clear();
+        let mut start = pos;
+        for i in memchr::memchr2_iter(self.delim, b'\n', hay) {
+            let at = pos + i;
+            self.fields.push(Field { start, end: at, flags: 0 });
+            if hay[i] == b'\n' {
+                return Some(Step::Record { end: at, next: at + 1 });
+            }
+            start = at + 1;
+        }
+        None
+    }
+
+    /// The general path: PostgreSQL's line and attribute rules, one byte at a time.
+    fn general(&mut self, buf: &[u8], pos: usize, eof: bool) -> Result<Step, TokError> {
+        self.fields.clear();
+        let n = buf.len();
+        let mut i = pos;
+        let mut start = pos;
+        let mut flags = 0u8;
+        let mut in_quote = false;
+        if pos >= n {
+            return Ok(if eof { Step::Eof } else { Step::NeedMore });
+        }
+        // CSV: `\.` alone on a line ends the data; anything else starting with it is data.
+        if self.csv && buf[pos] == b'\\' {
+            if n - pos < 4 && !eof {
+                return Ok(Step::NeedMore);
+            }
+            if buf.get(pos + 1) == Some(&b'.') && self.marker_end(buf, pos + 2, eof)?.is_some() {
+                self.done = true;
+                return Ok(Step::Eof);
+            }
+        }
+        loop {
+            if i >= n {
+                if !eof {
+                    return Ok(Step::NeedMore);
+                }
+                if in_quote {
+                    return Err(TokError::Unterminated { end: n });
+                }
+                self.fields.push(Field { start, end: n, flags });
+                return Ok(Step::Record { end: n, next: n });
+            }
+            let c = buf[i];
+            if in_quote {
+                if c == self.escape && self.escape != self.quote {
+                    match buf.get(i + 1) {
+                        None if !eof => return Ok(Step::NeedMore),
+                        Some(&next) if next == self.escape || next == self.quote => {
+                            flags |= ESCAPED;
+                            i += 2;
+                            continue;
+                        }
+                        _ => {}
+                    }
+                } else if c == self.quote {
+                    // A doubled quote inside quotes is a literal quote (escape == quote).
+                    match buf.get(i + 1) {
+                        None if !eof => return Ok(Step::NeedMore),
+                        Some(&next) if next == self.quote && self.escape == self.quote => {
+                            flags |= ESCAPED;
+                            i += 2;
+                            continue;
+                        }
+                        _ => in_quote = false,
+                    }
+                }
+                i += 1;
+                continue;
+            }
+            if c == self.delim {
+                self.fields.push(Field { start, end: i, flags });
+                i += 1;
+                start = i;
+                flags = 0;
+                continue;
+            }
+            match c {
+                b'\n' => {
+                    if matches!(self.eol, Eol::Cr | Eol::CrNl) {
+                        return Err(self.newline_error());
+                    }
+                    self.eol = Eol::Nl;
+                    self.fields.push(Field { start, end: i, flags });
+                    return Ok(Step::Record { end: i, next: i + 1 });
+                }
+                b'\r' => {
+                    let next = match self.eol {
+                        Eol::Nl => return Err(self.return_error()),
+                        Eol::Cr => i + 1,
+                        Eol::Unknown | Eol::CrNl => match buf.get(i + 1) {
+                            None if !eof => return Ok(Step::NeedMore),
+                            Some(b'\n') => {
+                                self.eol = Eol::CrNl;
+                                i + 2
+                            }
+                            _ if self.eol == Eol::CrNl => return Err(self.return_error()),
+                            _ => {
+                                self.eol = Eol::Cr;
+                                i + 1
+                            }
+                        },
+                    };
+                    self.fields.push(Field { start, end: i, flags });
+                    return Ok(Step::Record { end: i, next });
+                }
+                _ if self.csv && c == self.quote => {
+                    in_quote = true;
+                    flags |= QUOTED | ESCAPED;
+                    i += 1;
+                }
+                b'\\' if !self.csv => match buf.get(i + 1) {
+                    None if !eof => return Ok(Step::NeedMore),
+                    None => {
+                        flags |= ESCAPED;
+                        i += 1;
+                    }
+                    Some(b'.') => match self.marker_end(buf, i + 2, eof)? {
+                        None => return Ok(Step::NeedMore),
+                        Some(_) => {
+                            self.done = true;
+                            if i == pos {
+                                return Ok(Step::Eof);
+                            }
+                            self.fields.push(Field { start, end: i, flags });
+                            return Ok(Step::Record { end: i, next: n });
+                        }
+                    },
+                    Some(_) => {
+                        flags |= ESCAPED;
+                        i += 2;
+                    }
+                },
+                _ => i += 1,
+            }
+        }
+    }
+
+    /// Checks what follows a `\.` (at `at`): `Some(())` when a line end in the file's style
+    /// (or the end of the file) follows, so the marker ends the data; `None` when more bytes
+    /// are needed, or, in CSV, when it is not a marker after all (then it is plain data). In
+    /// text format a malformed marker is an error, as in PostgreSQL.
+    fn marker_end(&self, buf: &[u8], at: usize, eof: bool) -> Result<Option<()>, TokError> {
+        let rest = &buf[at.min(buf.len())..];
+        let need = if self.eol == Eol::CrNl { 2 } else { 1 };
+        if rest.len() < need && !eof {
+            return Ok(None);
+        }
+        let fail = |msg: &'static str| if self.csv { Ok(None) } else { Err(TokError::Marker(msg)) };
+        if rest.is_empty() {
+            return Ok(Some(()));
+        }
+        let ok = match self.eol {
+            Eol::Unknown => rest[0] == b'\n' || rest[0] == b'\r',
+            Eol::Nl => rest[0] == b'\n',
+            Eol::Cr => rest[0] == b'\r',
+            Eol::CrNl => rest.starts_with(b"\r\n"),
+        };
+        if ok {
+            return Ok(Some(()));
+        }
+        if rest[0] != b'\n' && rest[0] != b'\r' {
+            return fail("end-of-copy marker corrupt");
+        }
+        fail("end-of-copy marker does not match previous newline style")
+    }
+
+    fn return_error(&self) -> TokError {
+        if self.csv {
+            TokError::LineEnding(
+                "unquoted carriage return found in data",
+                "Use quoted CSV field to represent carriage return.",
+            )
+        } else {
+            TokError::LineEnding("literal carriage return found in data", "Use \"\\r\" to represent carriage return.")
+        }
+    }
+
+    fn newline_error(&self) -> TokError {
+        if self.csv {
+            TokError::LineEnding("unquoted newline found in data", "Use quoted CSV field to represent newline.")
+        } else {
+            TokError::LineEnding("literal newline found in data", "Use \"\\n\" to represent newline.")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::CopyOptions;
+
+    fn tokenizer(csv: bool) -> Tokenizer {
+        let format = if csv { "csv" } else { "text" };
+        let mut t = Tokenizer::new(&CopyOptions::process([("format", format)]).unwrap());
+        t.eol = Eol::Nl;
+        t
+    }
+
+    /// The fast and the general path agree on records without special bytes.
+    #[test]
+    fn fast_and_general_paths_agree() {
+        for (csv, data) in [(true, &b"a,,bc\n\n1,2\n"[..]), (false, &b"a\t\tbc\n\n1\t2\n"[..])] {
+            let (mut fast, mut general) = (tokenizer(csv), tokenizer(csv));
+            let mut pos = 0;
+            while pos < data.len() {
+                let f = fast.next_record(data, pos, data.len(), false).unwrap();
+                let g = general.next_record(data, pos, pos, false).unwrap();
+                assert_eq!(f, g);
+                assert_eq!(fast.fields, general.fields);
+                let Step::Record { next, .. } = f else { panic!("expected a record, got {f:?}") };
+                pos = next;
+            }
+            assert_eq!(fast.next_record(data, pos, pos, false).unwrap(), Step::NeedMore);
+            assert_eq!(fast.next_record(data, pos, pos, true).unwrap(), Step::Eof);
+        }
+    }
+
+    #[test]
+    fn incomplete_records_ask_for_more() {
+        let mut t = tokenizer(true);
+        assert_eq!(t.next_record(b"1,\"a\nb", 0, 0, false).unwrap(), Step::NeedMore);
+        assert_eq!(t.next_record(b"1,\"a\"", 0, 0, false).unwrap(), Step::NeedMore);
+        assert_eq!(t.next_record(b"1,\"a\"", 0, 0, true).unwrap(), Step::Record { end: 5, next: 5 });
+        assert_eq!(t.fields[1], Field { start: 2, end: 5, flags: QUOTED | ESCAPED });
+        assert_eq!(t.next_record(b"1,\"a", 0, 0, true).unwrap_err(), TokError::Unterminated { end: 4 });
+    }
+}

@@ -1,0 +1,288 @@
+//! The wrapper: MOT behind the extended FDW API (`mot_fdw`).
+//!
+//! Everything here translates between the API and the engine: planning goes to `plan.rs`,
+//! scans to `scan.rs`, writes to the transaction's write set (`txn.rs`), DDL, TRUNCATE and
+//! VACUUM to `ddl.rs`, the transaction lifecycle to `engine.rs`. MOT tables take no options.
+//! Durability (checkpoint, redo, recovery) is not offered yet (`durability_routine` is `None`).
+
+use std::sync::Arc;
+
+use fdw_api::eval::Program;
+use fdw_api::{
+    err, path_private, AnalyzeSample, Datum, DdlCommand, DdlRoutine, ExecContext, Expr, FdwResult, FdwRoutine,
+    ForeignModify, ForeignPath, ForeignScan, Lsn, MaintenanceRoutine, MemoryStat, ModifyKind, ModifyRoutine, RelInfo,
+    RelSize, Row, ScanRequest, SupportRoutine, TableDesc, TransactionRoutine, TxnId,
+};
+use parking_lot::Mutex;
+
+use crate::engine::MotEngine;
+use crate::plan;
+use crate::row::ABSENT;
+use crate::scan::{MotScan, ScanSpec};
+use crate::table::Table;
+use crate::txn::Txn;
+
+/// The `mot_fdw` handler. Cloning shares the engine.
+#[derive(Clone, Debug)]
+pub struct MotFdw {
+    engine: Arc<MotEngine>,
+}
+
+impl MotFdw {
+    pub fn new() -> MotFdw {
+        MotFdw { engine: MotEngine::new() }
+    }
+
+    pub fn engine(&self) -> &Arc<MotEngine> {
+        &self.engine
+    }
+}
+
+/// The handler to register under `mot_fdw`.
+pub fn handler() -> Arc<dyn FdwRoutine> {
+    Arc::new(MotFdw::new())
+}
+
+impl FdwRoutine for MotFdw {
+    fn name(&self) -> &str {
+        "mot_fdw"
+    }
+
+    fn get_rel_size(&self, rel: &RelInfo) -> FdwResult<RelSize> {
+        let t = self.engine.table(&rel.table)?;
+        let st = t.state();
+        Ok(plan::rel_size(rel, &st, t.live_rows(), st.heap.pool.bytes()))
+    }
+
+    fn get_paths(&self, rel: &RelInfo, size: &RelSize) -> FdwResult<Vec<ForeignPath>> {
+        let t = self.engine.table(&rel.table)?;
+        Ok(plan::paths(rel, size, &t.state()))
+    }
+
+    fn begin_scan(&self, request: &ScanRequest, ctx: &ExecContext) -> FdwResult<Box<dyn ForeignScan>> {
+        let t = self.engine.table(&request.table)?;
+        let st = t.state();
+        let spec = path_private::<ScanSpec>(&request.path.private).cloned().unwrap_or_default();
+        let index = match &spec.index {
+            None => st.heap.clone(),
+            Some(name) => {
+                st.index(name).cloned().ok_or_else(|| err!(UNDEFINED_OBJECT, "index \"{}\" does not exist", name))?
+            }
+        };
+        if let Some(&c) = request.columns.iter().find(|&&c| c >= st.columns.len()) {
+            return Err(err!(UNDEFINED_COLUMN, "column {} of relation \"{}\" does not exist", c + 1, st.name));
+        }
+        let residual = request
+            .quals
+            .iter()
+            .chain(request.param_quals.iter())
+            .filter(|q| !spec.bound_quals.contains(q))
+            .map(Program::compile)
+            .collect::<FdwResult<Vec<_>>>()?;
+        let txn = self.engine.txn(ctx);
+        Ok(Box::new(MotScan::new(
+            txn,
+            t,
+            index,
+            spec,
+            residual,
+            request.columns.clone(),
+            request.want_row_id,
+            request.limit,
+        )))
+    }
+
+    fn explain_scan(&self, request: &ScanRequest, _verbose: bool) -> Vec<(String, String)> {
+        let spec = path_private::<ScanSpec>(&request.path.private).cloned().unwrap_or_default();
+        let names: Vec<&str> = request.table.columns.iter().map(|c| c.name.as_str()).collect();
+        let mut lines = Vec::new();
+        if !spec.bound_quals.is_empty() {
+            lines.push(("Index Cond".to_string(), deparse_list(&spec.bound_quals, &names)));
+        }
+        let residual: Vec<Expr> = request
+            .quals
+            .iter()
+            .chain(request.param_quals.iter())
+            .filter(|q| !spec.bound_quals.contains(q))
+            .cloned()
+            .collect();
+        if !residual.is_empty() {
+            lines.push(("Filter".to_string(), deparse_list(&residual, &names)));
+        }
+        lines
+    }
+
+    fn modify_routine(&self) -> Option<&dyn ModifyRoutine> {
+        Some(self)
+    }
+    fn support_routine(&self) -> Option<&dyn SupportRoutine> {
+        Some(self)
+    }
+    fn ddl_routine(&self) -> Option<&dyn DdlRoutine> {
+        Some(self)
+    }
+    fn transaction_routine(&self) -> Option<&dyn TransactionRoutine> {
+        Some(self)
+    }
+    fn maintenance_routine(&self) -> Option<&dyn MaintenanceRoutine> {
+        Some(self)
+    }
+}
+
+/// A running INSERT/UPDATE/DELETE.
+struct MotModify {
+    txn: Arc<Mutex<Txn>>,
+    table: Arc<Table>,
+}
+
+fn row_id_of(d: &Datum) -> FdwResult<u64> {
+    d.as_i64().map(|v| v as u64).ok_or_else(|| err!(INTERNAL_ERROR, "mot: invalid row id {:?}", d))
+}
+
+impl ForeignModify for MotModify {
+    fn insert(&mut self, rows: Vec<Row>) -> FdwResult<Vec<Row>> {
+        let st = self.table.state();
+        let mut txn = self.txn.lock();
+        for row in &rows {
+            st.check_row(row)?;
+            txn.insert(&self.table, &st, Arc::from(row.as_slice()))?;
+        }
+        Ok(rows)
+    }
+
+    fn update(&mut self, row_id: &Datum, new_row: Row) -> FdwResult<Row> {
+        let st = self.table.state();
+        st.check_row(&new_row)?;
+        self.txn.lock().update(&self.table, &st, row_id_of(row_id)?, Arc::from(new_row.as_slice()))?;
+        Ok(new_row)
+    }
+
+    fn delete(&mut self, row_id: &Datum) -> FdwResult<Option<Row>> {
+        let st = self.table.state();
+        Ok(self.txn.lock().delete(&self.table, &st, row_id_of(row_id)?)?.map(|d| d.to_vec()))
+    }
+}
+
+impl ModifyRoutine for MotFdw {
+    fn is_updatable(&self, _table: &TableDesc) -> Vec<ModifyKind> {
+        vec![ModifyKind::Insert, ModifyKind::Update, ModifyKind::Delete]
+    }
+
+    fn begin_modify(
+        &self,
+        table: &Arc<TableDesc>,
+        _kind: ModifyKind,
+        ctx: &ExecContext,
+    ) -> FdwResult<Box<dyn ForeignModify>> {
+        let t = self.engine.table(table)?;
+        Ok(Box::new(MotModify { txn: self.engine.txn(ctx), table: t }))
+    }
+}
+
+impl SupportRoutine for MotFdw {
+    fn analyze(&self, table: &Arc<TableDesc>, target_rows: usize, _ctx: &ExecContext) -> FdwResult<AnalyzeSample> {
+        let t = self.engine.table(table)?;
+        let st = t.state();
+        let total = t.live_rows().max(1);
+        // Every k-th committed row: uniform over row ids, deterministic.
+        let step = (total as usize).div_ceil(target_rows.max(1)).max(1);
+        let mut rows = Vec::new();
+        let mut i = 0usize;
+        for e in st.heap.map.iter() {
+            let (tid, data) = e.value().read();
+            if tid & ABSENT != 0 {
+                continue;
+            }
+            if i.is_multiple_of(step) && rows.len() < target_rows {
+                rows.push(data.to_vec());
+            }
+            i += 1;
+        }
+        Ok(AnalyzeSample { rows, total_rows: i as f64 })
+    }
+
+    fn truncate(&self, tables: &[Arc<TableDesc>], ctx: &ExecContext) -> FdwResult<()> {
+        self.engine.truncate(tables, ctx)
+    }
+}
+
+impl DdlRoutine for MotFdw {
+    fn validate_table_def(&self, command: &DdlCommand, ctx: &ExecContext) -> FdwResult<()> {
+        self.engine.ddl(command, ctx)
+    }
+}
+
+impl TransactionRoutine for MotFdw {
+    fn begin(&self, ctx: &ExecContext) -> FdwResult<()> {
+        self.engine.begin(ctx);
+        Ok(())
+    }
+    fn pre_commit(&self, ctx: &ExecContext) -> FdwResult<()> {
+        self.engine.pre_commit(ctx.xid)
+    }
+    fn commit(&self, ctx: &ExecContext, _commit_lsn: Lsn) -> FdwResult<()> {
+        self.engine.commit(ctx.xid)
+    }
+    fn abort(&self, ctx: &ExecContext) -> FdwResult<()> {
+        self.engine.abort(ctx.xid);
+        Ok(())
+    }
+    fn end(&self, xid: TxnId) -> FdwResult<()> {
+        self.engine.abort(xid);
+        Ok(())
+    }
+}
+
+impl MaintenanceRoutine for MotFdw {
+    fn vacuum(&self, table: &Arc<TableDesc>) -> FdwResult<()> {
+        self.engine.vacuum(table)
+    }
+
+    fn table_memory(&self, table: &TableDesc) -> FdwResult<(u64, u64)> {
+        let st = self.engine.table(table)?.state();
+        Ok((st.heap.pool.bytes(), st.index_bytes()))
+    }
+
+    fn memory_stats(&self) -> Vec<MemoryStat> {
+        let mut out = Vec::new();
+        for t in self.engine.tables() {
+            let st = t.state();
+            out.push(MemoryStat { name: st.name.clone(), kind: "table".into(), bytes: st.heap.pool.bytes() });
+            for i in &st.indexes {
+                out.push(MemoryStat { name: i.name.clone(), kind: "index".into(), bytes: i.pool.bytes() });
+            }
+        }
+        out
+    }
+}
+
+/// EXPLAIN text of a qual list, PostgreSQL style: `(a = 1)`, `((a = 1) AND (b > 2))`.
+fn deparse_list(quals: &[Expr], names: &[&str]) -> String {
+    let parts: Vec<String> = quals.iter().map(|q| deparse(q, names)).collect();
+    if parts.len() == 1 {
+        parts.into_iter().next().unwrap_or_default()
+    } else {
+        format!("({})", parts.join(" AND "))
+    }
+}
+
+/// A small deparser for the qual shapes MOT scans show; other nodes print as `...`.
+fn deparse(e: &Expr, names: &[&str]) -> String {
+    match e {
+        Expr::Column { index, .. } => names.get(*index).map_or_else(|| format!("${index}"), |n| n.to_string()),
+        Expr::Param { index, .. } => format!("${}", index + 1),
+        Expr::Const { value: Datum::Null, .. } => "NULL".into(),
+        Expr::Const { value, ty } => {
+            if ty.is_numeric() && !matches!(value, Datum::Float4(_) | Datum::Float8(_) | Datum::Numeric(_)) {
+                value.to_text()
+            } else {
+                format!("'{}'::{}", value.to_text().replace('\'', "''"), ty.sql_name())
+            }
+        }
+        Expr::Binary { op, left, right, .. } => {
+            format!("({} {} {})", deparse(left, names), op.sql(), deparse(right, names))
+        }
+        Expr::Cast { expr, ty } => format!("({})::{}", deparse(expr, names), ty.sql_name()),
+        _ => "...".into(),
+    }
+}

@@ -1,0 +1,126 @@
+//! Ordered indexes: a lock-free skip list from encoded key to row record.
+//!
+//! Keys are memcomparable encodings of the key columns (`key.rs`). A unique index keys an
+//! entry by the column values alone, so two entries with equal values collide in the map
+//! itself, which is how concurrent inserters of the same key find each other at commit. A
+//! non-unique index (and a unique index entry with a NULL column, since NULLs never collide in
+//! PostgreSQL) appends the row id, making every entry distinct while keeping value order.
+//!
+//! Entries point at records, not versions: an update that keeps the key leaves the index
+//! alone. An update that changes the key publishes the new entry while the record is locked
+//! and removes the old one before installing the new data (see `txn.rs`), so a reader that
+//! reached a record through a removed entry can tell (`Entry::is_removed`).
+
+use std::sync::Arc;
+
+use crossbeam_skiplist::SkipMap;
+use fdw_api::{Datum, FdwResult};
+
+use crate::gc::Gc;
+use crate::key::KeyClass;
+use crate::memory::MemPool;
+use crate::row::Record;
+
+pub type IndexMap = SkipMap<Vec<u8>, Arc<Record>>;
+
+#[derive(Debug)]
+pub struct Index {
+    /// Stable id within the table (names may repeat across tables).
+    pub id: u32,
+    pub name: String,
+    /// Table column positions in key order.
+    pub columns: Vec<usize>,
+    pub classes: Vec<KeyClass>,
+    pub unique: bool,
+    pub primary: bool,
+    pub map: Arc<IndexMap>,
+    pub pool: Arc<MemPool>,
+}
+
+/// Bytes accounted for one entry: the key, its `Vec` header, the record pointer and a skip-list
+/// node's tower (on average two levels).
+pub fn entry_bytes(key_len: usize) -> u64 {
+    (key_len + 24 + 8 + 48) as u64
+}
+
+impl Index {
+    pub fn new(id: u32, name: &str, columns: Vec<usize>, classes: Vec<KeyClass>, unique: bool, primary: bool) -> Index {
+        Index {
+            id,
+            name: name.to_string(),
+            columns,
+            classes,
+            unique,
+            primary,
+            map: Arc::new(SkipMap::new()),
+            pool: Arc::new(MemPool::new(name, "index")),
+        }
+    }
+
+    /// The same index (same entries and pool) over renumbered columns, after a column drop.
+    pub fn renumbered(&self, columns: Vec<usize>) -> Index {
+        Index {
+            id: self.id,
+            name: self.name.clone(),
+            columns,
+            classes: self.classes.clone(),
+            unique: self.unique,
+            primary: self.primary,
+            map: self.map.clone(),
+            pool: self.pool.clone(),
+        }
+    }
+
+    /// An empty copy with a fresh pool (VACUUM).
+    pub fn fresh(&self) -> Index {
+        Index::new(self.id, &self.name, self.columns.clone(), self.classes.clone(), self.unique, self.primary)
+    }
+
+    /// The key column values of a row.
+    pub fn values<'a>(&self, row: &'a [Datum]) -> Vec<&'a Datum> {
+        self.columns.iter().map(|&c| &row[c]).collect()
+    }
+
+    /// The map key of `row` (whose row id is `row_id`) in this index.
+    pub fn entry_key(&self, row_id: u64, row: &[Datum]) -> FdwResult<Vec<u8>> {
+        let mut key = Vec::with_capacity(16 * self.columns.len() + 8);
+        let mut has_null = false;
+        for (i, &c) in self.columns.iter().enumerate() {
+            let d = &row[c];
+            has_null |= d.is_null();
+            self.classes[i].encode(d, &mut key)?;
+        }
+        if !self.unique || has_null {
+            key.extend_from_slice(&row_id.to_be_bytes());
+        }
+        Ok(key)
+    }
+
+    /// Whether two rows collide in this unique index (equal keys, none NULL).
+    pub fn collides(&self, a: &[Datum], b: &[Datum]) -> FdwResult<bool> {
+        if !self.unique {
+            return Ok(false);
+        }
+        let ka = self.entry_key(0, a)?;
+        let kb = self.entry_key(0, b)?;
+        let has_null = self.columns.iter().any(|&c| a[c].is_null());
+        Ok(!has_null && ka == kb)
+    }
+
+    /// Adds an entry unconditionally (index build, vacuum).
+    pub fn add(&self, key: Vec<u8>, rec: Arc<Record>) {
+        self.pool.alloc(entry_bytes(key.len()));
+        self.map.insert(key, rec);
+    }
+
+    /// Removes the entry `key` if it still points at `rec`; the entry's memory is retired.
+    pub fn remove_if(&self, key: &[u8], rec: &Arc<Record>, gc: &Gc) -> bool {
+        if let Some(e) = self.map.get(key) {
+            if Arc::ptr_eq(e.value(), rec) && e.remove() {
+                gc.retire(&self.pool, entry_bytes(key.len()), ());
+                return true;
+            }
+        }
+        false
+    }
+}
