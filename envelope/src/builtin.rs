@@ -8,6 +8,7 @@ pub fn register(registry: &mut WrapperRegistry) {
     #[cfg(feature = "builtin-wrappers")]
     {
         registry.register(file_fdw::handler());
+        registry.register(mot_engine::handler());
     }
     let _ = registry;
 }

@@ -52,3 +52,27 @@ fn file_table_scan_filter_join_aggregate() {
     );
     assert_eq!(rows(&db, "SELECT count(*) FROM t1 WHERE id IN (SELECT id FROM t1 WHERE k = 'a')"), vec![vec!["2"]]);
 }
+
+#[test]
+fn plain_tables_insert_update_delete() {
+    let db = Database::open_in_memory().unwrap();
+    let mut s = db.session();
+    for r in s.execute_batch(
+        "CREATE TABLE t (id int PRIMARY KEY, name text, score numeric(6,2) DEFAULT 1.5);
+         INSERT INTO t VALUES (1, 'a', 10), (2, 'b', 20);
+         INSERT INTO t (id, name) VALUES (3, 'c');
+         UPDATE t SET score = score + 1 WHERE id >= 2;
+         DELETE FROM t WHERE id = 1;",
+    ) {
+        r.unwrap();
+    }
+    assert_eq!(
+        rows(&db, "SELECT id, name, score FROM t ORDER BY id"),
+        vec![vec!["2", "b", "21.00"], vec!["3", "c", "2.50"]]
+    );
+    let e = s.execute("INSERT INTO t VALUES (2, 'dup', 0)").unwrap_err();
+    assert_eq!(e.sqlstate.code(), "23505", "{e:?}");
+    let r = s.execute("INSERT INTO t VALUES (7, 'x', 1) RETURNING id, score * 2").unwrap();
+    assert_eq!(r.rows, vec![vec![Datum::Int4(7), Datum::Numeric("2.00".parse().unwrap())]]);
+    assert_eq!(r.tag, "INSERT 0 1");
+}

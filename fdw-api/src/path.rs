@@ -71,7 +71,8 @@ pub struct ForeignPath {
     /// For a parameterized path (nested-loop inner side): indexes into `RelInfo::join_quals`
     /// that this path uses with values from the outer row. Empty for an unparameterized path.
     pub param_quals: Vec<usize>,
-    /// Use the parallel scan (the envelope splits the work among `workers` threads).
+    /// Worker threads the wrapper's own parallel scan will use (0 or 1: serial). The envelope
+    /// calls `begin_scan` once; the wrapper splits the work among its threads itself.
     pub parallel_workers: usize,
     /// Shown by EXPLAIN in place of "Foreign Scan" (for example "Index Scan using t_pkey").
     pub label: Option<String>,

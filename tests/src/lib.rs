@@ -13,3 +13,9 @@ pub mod pg;
 pub mod shell;
 pub mod slt;
 pub mod split;
+
+/// The Rust examples of the repository's README.md, compiled and run as doctests so the
+/// README cannot drift from the API.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

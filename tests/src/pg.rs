@@ -21,6 +21,18 @@ pub fn conninfo(dbname: Option<&str>) -> String {
     )
 }
 
+/// A `psql` command for the same server (`-X`: no ~/.psqlrc), for comparing output.
+pub fn psql_command(dbname: Option<&str>) -> std::process::Command {
+    let var = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_string());
+    let mut cmd = std::process::Command::new("psql");
+    cmd.arg("-X")
+        .args(["-h", &var("PGHOST", "127.0.0.1")])
+        .args(["-p", &var("PGPORT", "5432")])
+        .args(["-U", &var("PGUSER", "postgres")])
+        .args(["-d", &dbname.map(str::to_string).unwrap_or_else(|| var("PGDATABASE", "postgres"))]);
+    cmd
+}
+
 /// Connects to the local PostgreSQL, with an error that says how to start it.
 pub fn connect(dbname: Option<&str>) -> anyhow::Result<Client> {
     let info = conninfo(dbname);
@@ -39,7 +51,8 @@ impl ScratchDb {
     /// Creates `envelope_<prefix>_<random>` on the local server.
     pub fn create(prefix: &str) -> anyhow::Result<ScratchDb> {
         let mut admin = connect(None)?;
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
         let name = format!("envelope_{prefix}_{}_{}", std::process::id(), nanos % 1_000_000_000);
         admin.batch_execute(&format!("CREATE DATABASE {name}"))?;
         Ok(ScratchDb { name, admin })

@@ -52,8 +52,7 @@ pub fn split_statements(text: &str) -> Split {
         match state {
             State::Normal => match c {
                 b'\'' => {
-                    let escaped =
-                        i > 0 && matches!(b[i - 1], b'e' | b'E') && (i < 2 || !is_ident_char(b[i - 2]));
+                    let escaped = i > 0 && matches!(b[i - 1], b'e' | b'E') && (i < 2 || !is_ident_char(b[i - 2]));
                     state = State::Quote { backslash: escaped };
                 }
                 b'"' => state = State::Ident,
@@ -164,7 +163,10 @@ mod tests {
         assert_eq!(stmts("select /* a; /* b; */ c; */ 1; x;"), vec!["select /* a; /* b; */ c; */ 1", "x"]);
         assert_eq!(stmts("select $$a;b$$, $t$;$t$; x;"), vec!["select $$a;b$$, $t$;$t$", "x"]);
         assert_eq!(stmts("select $1; x;"), vec!["select $1", "x"]);
-        assert_eq!(stmts("create rule r as on insert to t do (a; b); x;"), vec!["create rule r as on insert to t do (a; b)", "x"]);
+        assert_eq!(
+            stmts("create rule r as on insert to t do (a; b); x;"),
+            vec!["create rule r as on insert to t do (a; b)", "x"]
+        );
     }
 
     #[test]

@@ -5,8 +5,6 @@
 //! assignment rules); UPDATE the new full row followed by the old row's identity; DELETE the
 //! old row followed by its identity.
 
-
-
 use fdw_api::{err, DataType, Expr, FdwError, FdwResult, ModifyKind};
 use sqlparser::ast;
 use sqlparser::dialect::PostgreSqlDialect;
@@ -64,7 +62,11 @@ impl Binder<'_> {
         self.assign_coerce(e, &ty, &name)
     }
 
-    fn bind_returning(&mut self, scan: &ScanRel, items: Option<&[ast::SelectItem]>) -> FdwResult<(Option<Vec<Expr>>, Vec<LCol>)> {
+    fn bind_returning(
+        &mut self,
+        scan: &ScanRel,
+        items: Option<&[ast::SelectItem]>,
+    ) -> FdwResult<(Option<Vec<Expr>>, Vec<LCol>)> {
         let Some(items) = items else { return Ok((None, Vec::new())) };
         let scope = Self::table_scope(scan);
         let mut exprs = Vec::new();
@@ -122,7 +124,10 @@ impl Binder<'_> {
             v
         };
         let source = ins.source.as_ref().ok_or_else(|| FdwError::feature("INSERT without a source"))?;
-        let input = match (&*source.body, source.order_by.is_none() && source.limit_clause.is_none() && source.with.is_none()) {
+        let input = match (
+            &*source.body,
+            source.order_by.is_none() && source.limit_clause.is_none() && source.with.is_none(),
+        ) {
             (ast::SetExpr::Values(values), true) => self.insert_values(&scan, &targets, &values.rows)?,
             _ => {
                 let (plan, _) = self.bind_query(source)?;
@@ -244,7 +249,8 @@ impl Binder<'_> {
             };
         }
         exprs.push(Expr::Column { index: ncols, ty: DataType::Int8 });
-        let mut columns: Vec<LCol> = scan.table.columns.iter().map(|c| LCol::new(c.name.clone(), c.ty.clone())).collect();
+        let mut columns: Vec<LCol> =
+            scan.table.columns.iter().map(|c| LCol::new(c.name.clone(), c.ty.clone())).collect();
         columns.push(LCol::new("ctid", DataType::Int8));
         let input = LogicalPlan::Project { input: Box::new(plan), exprs, columns };
         let (ret, returning_cols) = self.bind_returning(&scan, returning)?;
@@ -283,4 +289,3 @@ impl Binder<'_> {
         })
     }
 }
-

@@ -449,7 +449,10 @@ impl Binder<'_> {
             }
             "nullif" if bound.len() == 2 => {
                 let mut it = bound.into_iter();
-                let (l, r) = (it.next().unwrap_or(Expr::null(DataType::Unknown)), it.next().unwrap_or(Expr::null(DataType::Unknown)));
+                let (l, r) = (
+                    it.next().unwrap_or(Expr::null(DataType::Unknown)),
+                    it.next().unwrap_or(Expr::null(DataType::Unknown)),
+                );
                 let res = func::resolve_binary(BinaryOp::Eq, &l.data_type(), &r.data_type())?;
                 let ty = res.arg_types[0].clone();
                 let l = self.coerce(l, &res.arg_types[0], "NULLIF")?;
@@ -520,10 +523,25 @@ impl Binder<'_> {
 
     pub(crate) fn make_binary(&mut self, op: BinaryOp, l: Expr, r: Expr) -> FdwResult<Expr> {
         let (lt, rt) = (l.data_type(), r.data_type());
+        if op == BinaryOp::Concat && (lt.is_string() || rt.is_string()) {
+            // PostgreSQL's `text || text` and `anynonarray || text`: a non-string operand is
+            // converted with its output function, as an explicit cast would.
+            let l = self.text_operand(l)?;
+            let r = self.text_operand(r)?;
+            return Ok(fold(Expr::Binary { op, left: Box::new(l), right: Box::new(r), ty: DataType::Text }));
+        }
         let res = func::resolve_binary(op, &lt, &rt)?;
         let l = self.coerce(l, &res.arg_types[0], op.sql())?;
         let r = self.coerce(r, &res.arg_types[1], op.sql())?;
         Ok(fold(Expr::Binary { op, left: Box::new(l), right: Box::new(r), ty: res.ret }))
+    }
+
+    fn text_operand(&mut self, x: Expr) -> FdwResult<Expr> {
+        match x.data_type() {
+            DataType::Text => Ok(x),
+            DataType::Unknown => self.coerce(x, &DataType::Text, "||"),
+            _ => self.explicit_cast(x, &DataType::Text),
+        }
     }
 
     pub(crate) fn make_unary(&mut self, op: UnaryOp, x: Expr) -> FdwResult<Expr> {
@@ -590,6 +608,30 @@ impl Binder<'_> {
         let from = x.data_type();
         if &from == target {
             return Ok(x);
+        }
+        // An explicit cast to varchar(n)/char(n) truncates instead of failing.
+        if let (DataType::Varchar(Some(n)) | DataType::Char(Some(n)), true) = (target, from.is_string()) {
+            let n = *n as i32;
+            let cut = match x {
+                Expr::Const { value: Datum::Text(s), .. } => {
+                    let t: String = s.chars().take(n as usize).collect();
+                    Expr::Const { value: Datum::text(&t), ty: DataType::Unknown }
+                }
+                other => {
+                    let other = if other.data_type() == DataType::Text {
+                        other
+                    } else {
+                        self.explicit_cast(other, &DataType::Text)?
+                    };
+                    self.call_function("left", vec![other, Expr::Const { value: Datum::Int4(n), ty: DataType::Int4 }])?
+                }
+            };
+            return match cut {
+                Expr::Const { value: Datum::Text(s), ty: DataType::Unknown } => {
+                    Ok(Expr::Const { value: target.parse_text(&s)?, ty: target.clone() })
+                }
+                c => Ok(fold(Expr::Cast { expr: Box::new(c), ty: target.clone() })),
+            };
         }
         match x {
             Expr::Const { value: Datum::Null, .. } => Ok(Expr::null(target.clone())),

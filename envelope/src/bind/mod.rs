@@ -114,16 +114,16 @@ impl<'a> Binder<'a> {
 
 /// The highest `$n` in the statement (0 if none).
 fn max_placeholder(stmt: &ast::Statement) -> FdwResult<usize> {
-    use std::ops::ControlFlow;
     use sqlparser::ast::Visit;
+    use std::ops::ControlFlow;
     let mut max = 0usize;
     let mut bad: Option<String> = None;
-    let _ = stmt.visit(&mut PlaceholderVisitor { f: &mut |s: &str| {
-        match s.strip_prefix('$').and_then(|d| d.parse::<usize>().ok()) {
+    let _ = stmt.visit(&mut PlaceholderVisitor {
+        f: &mut |s: &str| match s.strip_prefix('$').and_then(|d| d.parse::<usize>().ok()) {
             Some(n) if n >= 1 => max = max.max(n),
             _ => bad = Some(s.to_string()),
-        }
-    }});
+        },
+    });
     if let Some(b) = bad {
         return Err(err!(SYNTAX_ERROR, "syntax error at or near \"{}\"", b));
     }

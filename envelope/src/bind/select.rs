@@ -32,11 +32,7 @@ impl Binder<'_> {
                     let name = ident_name(&cte.alias.name);
                     if frame.contains_key(&name) {
                         self.ctes.pop();
-                        return Err(err!(
-                            DUPLICATE_ALIAS,
-                            "WITH query name \"{}\" specified more than once",
-                            name
-                        ));
+                        return Err(err!(DUPLICATE_ALIAS, "WITH query name \"{}\" specified more than once", name));
                     }
                     let (plan, _) = match self.bind_query(&cte.query) {
                         Ok(x) => x,
@@ -194,8 +190,7 @@ impl Binder<'_> {
                 }
                 let l = self.cast_columns(l, &types, name)?;
                 let r = self.cast_columns(r, &types, name)?;
-                let columns =
-                    lc.iter().zip(&types).map(|(c, t)| LCol::new(c.name.clone(), t.clone())).collect();
+                let columns = lc.iter().zip(&types).map(|(c, t)| LCol::new(c.name.clone(), t.clone())).collect();
                 Ok(LogicalPlan::SetOp { kind, all, left: Box::new(l), right: Box::new(r), columns })
             }
             other => Err(FdwError::feature(format!("query form not supported: {other}"))),
@@ -501,6 +496,7 @@ impl Binder<'_> {
             let left_scope = scope.clone();
             let mut merged = scope.clone();
             merged.extend_shifted(&rs, offset);
+            let mut using: Vec<String> = Vec::new();
             let on = match constraint {
                 None | Some(ast::JoinConstraint::None) => None,
                 Some(ast::JoinConstraint::On(e)) => {
@@ -509,64 +505,97 @@ impl Binder<'_> {
                     Some(self.require_bool(x, "JOIN/ON")?)
                 }
                 Some(ast::JoinConstraint::Using(names)) => {
-                    let names: Vec<String> =
-                        names.iter().map(|n| object_name(n).map(|x| x.1)).collect::<FdwResult<_>>()?;
-                    Some(self.using_condition(&names, &left_scope, &rs, offset, &mut merged)?)
+                    using = names.iter().map(|n| object_name(n).map(|x| x.1)).collect::<FdwResult<_>>()?;
+                    Some(self.using_condition(&using, &left_scope, &rs, offset)?)
                 }
                 Some(ast::JoinConstraint::Natural) => {
-                    let names: Vec<String> = rs
+                    using = rs
                         .star(None)
                         .iter()
                         .filter(|c| left_scope.star(None).iter().any(|l| l.name == c.name))
                         .map(|c| c.name.clone())
                         .collect();
-                    if names.is_empty() {
+                    if using.is_empty() {
                         None
                     } else {
-                        Some(self.using_condition(&names, &left_scope, &rs, offset, &mut merged)?)
+                        Some(self.using_condition(&using, &left_scope, &rs, offset)?)
                     }
                 }
             };
             plan = LogicalPlan::Join { left: Box::new(plan), right: Box::new(rp), join_type: jt, on };
             scope = merged;
+            if !using.is_empty() {
+                (plan, scope) = self.merge_using_columns(plan, &using, &left_scope, &rs, offset, jt)?;
+            }
         }
         Ok((plan, scope))
     }
 
-    /// `USING (a, b)`: equality of the like-named columns; the right-hand ones are hidden from
+    /// `USING (a, b)`: equality of the like-named columns of both sides.
+    fn using_condition(&mut self, names: &[String], left: &Scope, right: &Scope, offset: usize) -> FdwResult<Expr> {
+        let mut conds = Vec::new();
+        for n in names {
+            let (l, r) = using_pair(n, left, right, offset)?;
+            conds.push(self.make_binary(fdw_api::BinaryOp::Eq, l, r)?);
+        }
+        Ok(Expr::conjunction(conds).expect("USING list is not empty"))
+    }
+
+    /// PostgreSQL's output of a USING join: the merged join columns first (the left one, the
+    /// right one for RIGHT JOIN, COALESCE of both for FULL JOIN), then the other columns of
+    /// each side. The sides' own copies stay reachable qualified (`x.k`) but are hidden from
     /// `*` and unqualified references.
-    fn using_condition(
+    fn merge_using_columns(
         &mut self,
+        plan: LogicalPlan,
         names: &[String],
         left: &Scope,
         right: &Scope,
         offset: usize,
-        merged: &mut Scope,
-    ) -> FdwResult<Expr> {
-        let mut conds = Vec::new();
-        for n in names {
-            let l = match left.lookup(None, n)? {
-                super::scope::Lookup::Found(i, t) => Expr::Column { index: i, ty: t },
-                _ => {
-                    return Err(err!(UNDEFINED_COLUMN, "column \"{}\" specified in USING clause does not exist in left table", n))
+        jt: JoinType,
+    ) -> FdwResult<(LogicalPlan, Scope)> {
+        let cols = plan.columns();
+        let m = names.len();
+        let mut exprs = Vec::with_capacity(m + cols.len());
+        let mut out_cols = Vec::with_capacity(m + cols.len());
+        let mut scope = Scope::new();
+        for (i, n) in names.iter().enumerate() {
+            let (l, r) = using_pair(n, left, right, offset)?;
+            let e = match jt {
+                JoinType::Right => r,
+                JoinType::Full => {
+                    let ty = func::common_type(&[l.data_type(), r.data_type()], "JOIN/USING")?;
+                    let l = self.coerce(l, &ty, "JOIN/USING")?;
+                    let r = self.coerce(r, &ty, "JOIN/USING")?;
+                    Expr::Coalesce { args: vec![l, r], ty }
                 }
+                _ => l,
             };
-            let r = match right.lookup(None, n)? {
-                super::scope::Lookup::Found(i, t) => {
-                    for c in merged.cols.iter_mut() {
-                        if c.index == i + offset {
-                            c.hidden = true;
-                        }
-                    }
-                    Expr::Column { index: i + offset, ty: t }
-                }
-                _ => {
-                    return Err(err!(UNDEFINED_COLUMN, "column \"{}\" specified in USING clause does not exist in right table", n))
-                }
-            };
-            conds.push(self.make_binary(fdw_api::BinaryOp::Eq, l, r)?);
+            out_cols.push(LCol::new(n.clone(), e.data_type()));
+            scope.cols.push(super::scope::ScopeCol {
+                qualifier: None,
+                name: n.clone(),
+                ty: e.data_type(),
+                index: i,
+                hidden: false,
+            });
+            exprs.push(e);
         }
-        Ok(Expr::conjunction(conds).expect("USING list is not empty"))
+        for (k, c) in cols.iter().enumerate() {
+            exprs.push(Expr::Column { index: k, ty: c.ty.clone() });
+            out_cols.push(c.clone());
+        }
+        for side in [(left, 0usize), (right, offset)] {
+            for c in &side.0.cols {
+                let mut c = c.clone();
+                c.index += side.1 + m;
+                if names.contains(&c.name) {
+                    c.hidden = true;
+                }
+                scope.cols.push(c);
+            }
+        }
+        Ok((LogicalPlan::Project { input: Box::new(plan), exprs, columns: out_cols }, scope))
     }
 
     fn bind_table_factor(&mut self, tf: &ast::TableFactor) -> FdwResult<(LogicalPlan, Scope)> {
@@ -697,7 +726,11 @@ impl Binder<'_> {
         cols: Vec<(String, DataType)>,
     ) -> FdwResult<(LogicalPlan, Vec<(String, DataType)>)> {
         if self.expanding_views.contains(&rel.name) {
-            return Err(err!(INVALID_OBJECT_DEFINITION, "infinite recursion detected in rules for relation \"{}\"", rel.name));
+            return Err(err!(
+                INVALID_OBJECT_DEFINITION,
+                "infinite recursion detected in rules for relation \"{}\"",
+                rel.name
+            ));
         }
         let sql = rel.query.clone().ok_or_else(|| FdwError::internal("view without query"))?;
         let parsed = crate::sql::parse_script(&sql);
@@ -723,6 +756,31 @@ impl Binder<'_> {
         let names = plan.columns().into_iter().map(|c| (c.name, c.ty)).collect();
         Ok((plan, names))
     }
+}
+
+/// The left and right columns named `n` of a USING join.
+fn using_pair(n: &str, left: &Scope, right: &Scope, offset: usize) -> FdwResult<(Expr, Expr)> {
+    let l = match left.lookup(None, n)? {
+        super::scope::Lookup::Found(i, t) => Expr::Column { index: i, ty: t },
+        _ => {
+            return Err(err!(
+                UNDEFINED_COLUMN,
+                "column \"{}\" specified in USING clause does not exist in left table",
+                n
+            ))
+        }
+    };
+    let r = match right.lookup(None, n)? {
+        super::scope::Lookup::Found(i, t) => Expr::Column { index: i + offset, ty: t },
+        _ => {
+            return Err(err!(
+                UNDEFINED_COLUMN,
+                "column \"{}\" specified in USING clause does not exist in right table",
+                n
+            ))
+        }
+    };
+    Ok((l, r))
 }
 
 /// Re-labels a plan's output columns (CTE and view column names).

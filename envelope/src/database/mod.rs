@@ -6,7 +6,6 @@
 //! bound against a snapshot of the catalog, planned and executed. Every wrapper a transaction
 //! touches is driven through the transaction lifecycle at its end.
 
-
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -360,7 +359,11 @@ impl Session {
                 }
                 ast::Statement::Set(set) => return self.settings.set(set).map(|_| QueryResult::tag("SET")),
                 ast::Statement::ShowVariable { variable } => return self.settings.show(variable),
-                ast::Statement::Explain { .. } | ast::Statement::Query(_) | ast::Statement::Insert(_) | ast::Statement::Update { .. } | ast::Statement::Delete(_) => {
+                ast::Statement::Explain { .. }
+                | ast::Statement::Query(_)
+                | ast::Statement::Insert(_)
+                | ast::Statement::Update { .. }
+                | ast::Statement::Delete(_) => {
                     return self.in_statement_txn(|s, ctx, touched| s.run_query(stmt, params, ctx, touched));
                 }
                 _ => {}
@@ -488,12 +491,22 @@ impl Session {
         Ok(QueryResult::tag("CHECKPOINT"))
     }
 
-    fn run_ddl(&mut self, stmt: &Statement, ctx: &ExecContext, touched: &mut Vec<Arc<dyn FdwRoutine>>) -> Result<QueryResult> {
+    fn run_ddl(
+        &mut self,
+        stmt: &Statement,
+        ctx: &ExecContext,
+        touched: &mut Vec<Arc<dyn FdwRoutine>>,
+    ) -> Result<QueryResult> {
         let _guard = self.db.ddl_lock.lock();
         let mut catalog = (**self.db.catalog.read()).clone();
         let mut notices = Vec::new();
         let tag = {
-            let mut cx = ddl::DdlContext { catalog: &mut catalog, registry: &self.db.registry, exec: ctx, notices: &mut notices };
+            let mut cx = ddl::DdlContext {
+                catalog: &mut catalog,
+                registry: &self.db.registry,
+                exec: ctx,
+                notices: &mut notices,
+            };
             ddl::execute_ddl(&mut cx, stmt)?
         };
         let Some(tag) = tag else {
@@ -530,7 +543,11 @@ impl Session {
             ast::Statement::Explain { statement, analyze, verbose, options, .. } => {
                 let mut o = ExplainOptions { verbose: *verbose, costs: true, analyze: *analyze };
                 for opt in options.iter().flatten() {
-                    let on = opt.arg.as_ref().map(|v| fdw_api::schema::parse_bool(&v.to_string()) != Some(false)).unwrap_or(true);
+                    let on = opt
+                        .arg
+                        .as_ref()
+                        .map(|v| fdw_api::schema::parse_bool(&v.to_string()) != Some(false))
+                        .unwrap_or(true);
                     match opt.name.value.to_lowercase().as_str() {
                         "analyze" => o.analyze = on,
                         "verbose" => o.verbose = on,
@@ -578,7 +595,8 @@ impl Session {
             });
         }
         let rows = crate::exec::execute(&physical, &params_full, ctx)?;
-        let columns: Vec<Column> = bound.columns.iter().map(|c| Column { name: c.name.clone(), ty: c.ty.clone() }).collect();
+        let columns: Vec<Column> =
+            bound.columns.iter().map(|c| Column { name: c.name.clone(), ty: c.ty.clone() }).collect();
         if let Node::Modify(m) = &physical.root.node {
             let verb = match m.kind {
                 fdw_api::ModifyKind::Insert => "INSERT 0",
@@ -587,7 +605,13 @@ impl Session {
             };
             if m.returning.is_some() {
                 let n = rows.len();
-                return Ok(QueryResult { columns, rows, tag: format!("{verb} {n}"), notices: Vec::new(), returns_rows: true });
+                return Ok(QueryResult {
+                    columns,
+                    rows,
+                    tag: format!("{verb} {n}"),
+                    notices: Vec::new(),
+                    returns_rows: true,
+                });
             }
             let n = rows.first().and_then(|r| r.first()).and_then(|d| d.as_i64()).unwrap_or(0);
             return Ok(QueryResult::tag(format!("{verb} {n}")));
@@ -688,7 +712,13 @@ fn single_statement(sql: &str) -> Result<Statement> {
 }
 
 fn is_plannable(s: &ast::Statement) -> bool {
-    matches!(s, ast::Statement::Query(_) | ast::Statement::Insert(_) | ast::Statement::Update { .. } | ast::Statement::Delete(_))
+    matches!(
+        s,
+        ast::Statement::Query(_)
+            | ast::Statement::Insert(_)
+            | ast::Statement::Update { .. }
+            | ast::Statement::Delete(_)
+    )
 }
 
 fn is_txn_end(stmt: &Statement) -> bool {
@@ -701,4 +731,3 @@ fn statement_text(stmt: &Statement) -> String {
         Statement::Med(m) => format!("{m:?}"),
     }
 }
-

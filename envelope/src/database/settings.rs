@@ -63,7 +63,9 @@ fn value_text(e: &ast::Expr) -> String {
 impl Settings {
     pub fn set(&mut self, set: &ast::Set) -> FdwResult<()> {
         let (name, values) = match set {
-            ast::Set::SingleAssignment { variable, values, .. } => (variable.to_string().to_lowercase(), values.clone()),
+            ast::Set::SingleAssignment { variable, values, .. } => {
+                (variable.to_string().to_lowercase(), values.clone())
+            }
             ast::Set::SetTransaction { .. } => return Ok(()),
             ast::Set::SetTimeZone { .. } => return Ok(()),
             other => return Err(fdw_api::FdwError::feature(format!("SET form not supported: {other}"))),
@@ -85,9 +87,13 @@ impl Settings {
                 }
             }
             "work_mem" => {
-                self.work_mem_kb = if reset { 4096 } else { parse_memory(&value).ok_or_else(|| {
-                    err!(INVALID_PARAMETER_VALUE, "invalid value for parameter \"work_mem\": \"{}\"", value)
-                })? }
+                self.work_mem_kb = if reset {
+                    4096
+                } else {
+                    parse_memory(&value).ok_or_else(|| {
+                        err!(INVALID_PARAMETER_VALUE, "invalid value for parameter \"work_mem\": \"{}\"", value)
+                    })?
+                }
             }
             "default_transaction_isolation" | "transaction_isolation" => {
                 self.isolation = match value.to_lowercase().as_str() {
@@ -95,7 +101,12 @@ impl Settings {
                     "repeatable read" => IsolationLevel::RepeatableRead,
                     "read committed" | "default" => IsolationLevel::ReadCommitted,
                     _ => {
-                        return Err(err!(INVALID_PARAMETER_VALUE, "invalid value for parameter \"{}\": \"{}\"", name, value))
+                        return Err(err!(
+                            INVALID_PARAMETER_VALUE,
+                            "invalid value for parameter \"{}\": \"{}\"",
+                            name,
+                            value
+                        ))
                     }
                 }
             }

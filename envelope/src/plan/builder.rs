@@ -135,7 +135,8 @@ impl Planner<'_> {
                 let sel = cost::selectivity(&pred, &|_| None);
                 let rows = child.plan.rows * sel;
                 let c = child.plan.cost;
-                let cost = Cost::new(c.startup, c.total + CPU_OPERATOR_COST * cost::expr_ops(&pred) as f64 * child.plan.rows);
+                let cost =
+                    Cost::new(c.startup, c.total + CPU_OPERATOR_COST * cost::expr_ops(&pred) as f64 * child.plan.rows);
                 let output = child.plan.output.clone();
                 let plan = make(Node::Filter { input: Box::new(child.plan), predicate: pred }, output, cost, rows);
                 Ok(Planned { plan, map: child.map })
@@ -168,7 +169,10 @@ impl Planner<'_> {
                 }
                 // A projection that only passes columns through in order is dropped.
                 let passthrough = out_exprs.len() == child.plan.output.len()
-                    && out_exprs.iter().enumerate().all(|(k, e)| matches!(e, Expr::Column { index, .. } if *index == k));
+                    && out_exprs
+                        .iter()
+                        .enumerate()
+                        .all(|(k, e)| matches!(e, Expr::Column { index, .. } if *index == k));
                 if passthrough {
                     let mut plan = child.plan;
                     for (o, n) in plan.output.iter_mut().zip(&output) {
@@ -259,17 +263,19 @@ impl Planner<'_> {
                     };
                     let work = CPU_OPERATOR_COST * (l.rows + r.rows) * columns.len().max(1) as f64;
                     let cost = Cost::new(total + work, total + work + tuple_cost(rows));
-                    make(Node::SetOp { kind: *kind, all: *all, left: Box::new(l), right: Box::new(r) }, output, cost, rows)
+                    make(
+                        Node::SetOp { kind: *kind, all: *all, left: Box::new(l), right: Box::new(r) },
+                        output,
+                        cost,
+                        rows,
+                    )
                 };
                 Ok(Planned { plan, map: identity(columns.len()) })
             }
             LogicalPlan::Modify { input, target } => {
                 let child = self.plan_exact(input)?;
-                let output: Vec<OutputColumn> = lp
-                    .columns()
-                    .into_iter()
-                    .map(|c| OutputColumn { name: c.name, ty: c.ty })
-                    .collect();
+                let output: Vec<OutputColumn> =
+                    lp.columns().into_iter().map(|c| OutputColumn { name: c.name, ty: c.ty }).collect();
                 let n = output.len();
                 let c = child.cost;
                 let rows = child.rows;
@@ -359,4 +365,3 @@ pub(super) fn estimate_groups(rows: f64, keys: usize) -> f64 {
     let per = cost::DEFAULT_NUM_DISTINCT.powi(keys.min(4) as i32);
     rows.min(per).max(1.0)
 }
-

@@ -103,7 +103,13 @@ fn const_value(e: &Expr) -> Option<&Datum> {
 }
 
 fn eq_sel<'a>(a: &Expr, b: &Expr, col: &dyn Fn(usize) -> Option<ColInfo<'a>>) -> f64 {
-    let (c, v) = if is_value(b) { (a, b) } else if is_value(a) { (b, a) } else { return join_eq_sel(a, b, col) };
+    let (c, v) = if is_value(b) {
+        (a, b)
+    } else if is_value(a) {
+        (b, a)
+    } else {
+        return join_eq_sel(a, b, col);
+    };
     let Some(info) = column_of(c, col) else { return DEFAULT_EQ_SEL };
     let Some(stats) = info.stats else { return 1.0 / info.n_distinct() };
     if let Some(value) = const_value(v) {
@@ -239,7 +245,10 @@ pub fn tuple_cost(rows: f64) -> f64 {
 pub fn expr_ops(e: &Expr) -> usize {
     let mut n = 0;
     e.walk(&mut |x| {
-        if matches!(x, Expr::Binary { .. } | Expr::Func { .. } | Expr::Like { .. } | Expr::InList { .. } | Expr::Unary { .. }) {
+        if matches!(
+            x,
+            Expr::Binary { .. } | Expr::Func { .. } | Expr::Like { .. } | Expr::InList { .. } | Expr::Unary { .. }
+        ) {
             n += 1;
         }
     });

@@ -30,7 +30,15 @@ pub fn explain(q: &PhysicalQuery, opts: ExplainOptions, stats: Option<&[NodeStat
     for sp in &q.subplans {
         count_scans(&sp.plan, &mut scans);
     }
-    let mut p = Printer { q, opts, stats, next_stat: 0, lines: Vec::new(), qualify: scans > 1 || opts.verbose, printed_subplans: vec![false; q.subplans.len()] };
+    let mut p = Printer {
+        q,
+        opts,
+        stats,
+        next_stat: 0,
+        lines: Vec::new(),
+        qualify: scans > 1 || opts.verbose,
+        printed_subplans: vec![false; q.subplans.len()],
+    };
     p.node(&q.root, 0, true);
     // Sub-plans not attached to any node (none expected) are printed at the end.
     for id in 0..q.subplans.len() {
@@ -61,7 +69,9 @@ fn children(p: &Plan) -> Vec<&Plan> {
         | Node::Aggregate { input, .. }
         | Node::Distinct { input, .. }
         | Node::Materialize { input } => vec![input],
-        Node::NestedLoop { outer, inner, .. } | Node::HashJoin { outer, inner, .. } | Node::MergeJoin { outer, inner, .. } => {
+        Node::NestedLoop { outer, inner, .. }
+        | Node::HashJoin { outer, inner, .. }
+        | Node::MergeJoin { outer, inner, .. } => {
             vec![outer, inner]
         }
         Node::SetOp { left, right, .. } => vec![left, right],
@@ -90,7 +100,11 @@ impl Printer<'_> {
     fn header(&self, name: &str, plan: &Plan, stat: Option<&NodeStats>) -> String {
         let mut s = name.to_string();
         if self.opts.costs {
-            let _ = write!(s, "  (cost={:.2}..{:.2} rows={} width={})", plan.cost.startup, plan.cost.total, plan.rows as u64, plan.width);
+            let _ = write!(
+                s,
+                "  (cost={:.2}..{:.2} rows={} width={})",
+                plan.cost.startup, plan.cost.total, plan.rows as u64, plan.width
+            );
         }
         if self.opts.analyze {
             match stat {
@@ -128,18 +142,16 @@ impl Printer<'_> {
         match &p.node {
             Node::ForeignScan(s) => {
                 let q = s.alias.clone().unwrap_or_else(|| s.relation.clone());
-                let mut v: Vec<String> = s
-                    .request
-                    .columns
-                    .iter()
-                    .map(|&c| self.qualified(&q, &s.request.table.columns[c].name))
-                    .collect();
+                let mut v: Vec<String> =
+                    s.request.columns.iter().map(|&c| self.qualified(&q, &s.request.table.columns[c].name)).collect();
                 if s.request.want_row_id {
                     v.push(self.qualified(&q, "ctid"));
                 }
                 v
             }
-            Node::Values { rows } => (0..rows.first().map_or(0, |r| r.len())).map(|i| format!("\"*VALUES*\".column{}", i + 1)).collect(),
+            Node::Values { rows } => {
+                (0..rows.first().map_or(0, |r| r.len())).map(|i| format!("\"*VALUES*\".column{}", i + 1)).collect()
+            }
             Node::Filter { input, .. }
             | Node::Sort { input, .. }
             | Node::TopN { input, .. }
@@ -230,12 +242,22 @@ impl Printer<'_> {
         self.node_with_subplans(p, indent, first, extra, proj, Vec::new());
     }
 
-    fn node_with_subplans(&mut self, p: &Plan, indent: usize, first: bool, extra: Vec<String>, proj: Option<&Plan>, mut subplans: Vec<usize>) {
+    fn node_with_subplans(
+        &mut self,
+        p: &Plan,
+        indent: usize,
+        first: bool,
+        extra: Vec<String>,
+        proj: Option<&Plan>,
+        mut subplans: Vec<usize>,
+    ) {
         if matches!(p.node, Node::Project { .. } | Node::Filter { .. }) {
             // Stacked invisible nodes: print the inner one, carrying the extra lines along.
             let _ = self.take_stat();
             match &p.node {
-                Node::Project { input, .. } => return self.node_with_subplans(input, indent, first, extra, proj.or(Some(p)), subplans),
+                Node::Project { input, .. } => {
+                    return self.node_with_subplans(input, indent, first, extra, proj.or(Some(p)), subplans)
+                }
                 Node::Filter { input, predicate } => {
                     let names = self.names(input);
                     let mut extra = extra;
@@ -298,7 +320,11 @@ impl Printer<'_> {
     fn subplan(&mut self, id: usize, indent: usize) {
         self.printed_subplans[id] = true;
         let sp = &self.q.subplans[id];
-        let label = if sp.correlated { format!("SubPlan {}", id + 1) } else { format!("InitPlan {} (returns ${})", id + 1, id) };
+        let label = if sp.correlated {
+            format!("SubPlan {}", id + 1)
+        } else {
+            format!("InitPlan {} (returns ${})", id + 1, id)
+        };
         let pad = if indent == 0 { 2 } else { indent * 6 + 2 };
         self.lines.push(format!("{}{}", " ".repeat(pad), label));
         let plan = &self.q.subplans[id].plan;
@@ -369,8 +395,11 @@ impl Printer<'_> {
             }
             Node::HashJoin { outer, inner, join_type, outer_keys, inner_keys, qual } => {
                 let (on, inn) = (self.names(outer), self.names(inner));
-                let conds: Vec<String> =
-                    outer_keys.iter().zip(inner_keys).map(|(a, b)| format!("({} = {})", self.deparse(a, &on), self.deparse(b, &inn))).collect();
+                let conds: Vec<String> = outer_keys
+                    .iter()
+                    .zip(inner_keys)
+                    .map(|(a, b)| format!("({} = {})", self.deparse(a, &on), self.deparse(b, &inn)))
+                    .collect();
                 d.push(format!("Hash Cond: {}", wrap_and(&conds)));
                 if let Some(q) = qual {
                     let mut names = on.clone();
@@ -381,8 +410,11 @@ impl Printer<'_> {
             }
             Node::MergeJoin { outer, inner, join_type, outer_keys, inner_keys, qual } => {
                 let (on, inn) = (self.names(outer), self.names(inner));
-                let conds: Vec<String> =
-                    outer_keys.iter().zip(inner_keys).map(|(a, b)| format!("({} = {})", self.deparse(a, &on), self.deparse(b, &inn))).collect();
+                let conds: Vec<String> = outer_keys
+                    .iter()
+                    .zip(inner_keys)
+                    .map(|(a, b)| format!("({} = {})", self.deparse(a, &on), self.deparse(b, &inn)))
+                    .collect();
                 d.push(format!("Merge Cond: {}", wrap_and(&conds)));
                 if let Some(q) = qual {
                     let mut names = on.clone();
@@ -413,7 +445,11 @@ impl Printer<'_> {
             Node::Distinct { input, sorted } => {
                 let names = self.names(input);
                 d.push(format!("Group Key: {}", names.join(", ")));
-                if *sorted { "Unique".into() } else { "HashAggregate".into() }
+                if *sorted {
+                    "Unique".into()
+                } else {
+                    "HashAggregate".into()
+                }
             }
             Node::SetOp { kind, all, .. } => {
                 let k = match kind {
@@ -495,12 +531,17 @@ impl Printer<'_> {
                 let a: Vec<String> = args.iter().map(|x| self.deparse(x, names)).collect();
                 format!("COALESCE({})", a.join(", "))
             }
-            Expr::NullIf { left, right, .. } => format!("NULLIF({}, {})", self.deparse(left, names), self.deparse(right, names)),
+            Expr::NullIf { left, right, .. } => {
+                format!("NULLIF({}, {})", self.deparse(left, names), self.deparse(right, names))
+            }
             Expr::InList { expr, list, negated } => {
-                let items: Vec<String> = list.iter().map(|x| match x {
-                    Expr::Const { value, .. } => value.to_text(),
-                    other => self.deparse(other, names),
-                }).collect();
+                let items: Vec<String> = list
+                    .iter()
+                    .map(|x| match x {
+                        Expr::Const { value, .. } => value.to_text(),
+                        other => self.deparse(other, names),
+                    })
+                    .collect();
                 let ty = list.first().map(|x| x.data_type()).unwrap_or(DataType::Text);
                 format!(
                     "({} {} ('{{{}}}'::{}[]))",
@@ -530,7 +571,12 @@ impl Printer<'_> {
                     SubLinkKind::Exists => format!("(SubPlan {})", id + 1),
                     SubLinkKind::Any | SubLinkKind::All => {
                         let l = lhs.as_ref().map(|x| self.deparse(x, names)).unwrap_or_default();
-                        format!("({} {} (SubPlan {}))", l, if *kind == SubLinkKind::Any { "= ANY" } else { "ALL" }, id + 1)
+                        format!(
+                            "({} {} (SubPlan {}))",
+                            l,
+                            if *kind == SubLinkKind::Any { "= ANY" } else { "ALL" },
+                            id + 1
+                        )
                     }
                 }
             }
@@ -548,7 +594,13 @@ fn wrap_and(conds: &[String]) -> String {
 
 fn join_name(base: &str, jt: JoinType) -> String {
     match jt {
-        JoinType::Inner => if base == "Nested Loop" { base.into() } else { format!("{base} Join") },
+        JoinType::Inner => {
+            if base == "Nested Loop" {
+                base.into()
+            } else {
+                format!("{base} Join")
+            }
+        }
         other => {
             if base == "Nested Loop" {
                 format!("Nested Loop {} Join", other.explain_name())
@@ -637,7 +689,9 @@ fn collect_node_subplans(p: &Plan, out: &mut Vec<usize>) {
     match &p.node {
         Node::ForeignScan(s) => exprs.extend(s.filter.iter()),
         Node::Values { rows } => exprs.extend(rows.iter().flatten()),
-        Node::NestedLoop { qual, .. } | Node::HashJoin { qual, .. } | Node::MergeJoin { qual, .. } => exprs.extend(qual.iter()),
+        Node::NestedLoop { qual, .. } | Node::HashJoin { qual, .. } | Node::MergeJoin { qual, .. } => {
+            exprs.extend(qual.iter())
+        }
         Node::Aggregate { aggs, group_by, .. } => {
             exprs.extend(group_by.iter());
             for a in aggs {

@@ -197,9 +197,13 @@ impl Planner<'_> {
                                 .collect();
                             {
                                 let rows = rows_of(set, &best);
-                                let pscans =
-                                    if other.count_ones() == 1 { &param_scans[other.trailing_zeros() as usize] } else { &Vec::new() };
-                                let cands = self.join_candidates(o, inn, sub, other, &connecting, &leaves, rows, pscans)?;
+                                let pscans = if other.count_ones() == 1 {
+                                    &param_scans[other.trailing_zeros() as usize]
+                                } else {
+                                    &Vec::new()
+                                };
+                                let cands =
+                                    self.join_candidates(o, inn, sub, other, &connecting, &leaves, rows, pscans)?;
                                 for c in cands {
                                     let better = best.get(&set).is_none_or(|b| c.plan.cost.total < b.plan.cost.total);
                                     if better {
@@ -220,22 +224,35 @@ impl Planner<'_> {
             let mut cur = base[start].clone();
             while cur_mask != full {
                 let mut choice: Option<(u64, Cand)> = None;
-                let any_connected = (0..n)
-                    .filter(|i| cur_mask & (1 << i) == 0)
-                    .any(|i| quals.iter().any(|q| q.mask & (1 << i) != 0 && q.mask & cur_mask != 0 && q.mask & !(cur_mask | 1 << i) == 0));
+                let any_connected = (0..n).filter(|i| cur_mask & (1 << i) == 0).any(|i| {
+                    quals
+                        .iter()
+                        .any(|q| q.mask & (1 << i) != 0 && q.mask & cur_mask != 0 && q.mask & !(cur_mask | 1 << i) == 0)
+                });
                 for i in 0..n {
                     let bit = 1u64 << i;
                     if cur_mask & bit != 0 {
                         continue;
                     }
                     let set = cur_mask | bit;
-                    let connecting: Vec<&Qual> =
-                        quals.iter().filter(|q| q.mask & set == q.mask && q.mask & bit != 0 && q.mask & cur_mask != 0).collect();
+                    let connecting: Vec<&Qual> = quals
+                        .iter()
+                        .filter(|q| q.mask & set == q.mask && q.mask & bit != 0 && q.mask & cur_mask != 0)
+                        .collect();
                     if connecting.is_empty() && any_connected {
                         continue;
                     }
                     let rows = rows_of(set, &best);
-                    let cands = self.join_candidates(&cur, &base[i], cur_mask, bit, &connecting, &leaves, rows, &param_scans[i])?;
+                    let cands = self.join_candidates(
+                        &cur,
+                        &base[i],
+                        cur_mask,
+                        bit,
+                        &connecting,
+                        &leaves,
+                        rows,
+                        &param_scans[i],
+                    )?;
                     for c in cands {
                         if choice.as_ref().is_none_or(|(_, b)| c.plan.cost.total < b.plan.cost.total) {
                             choice = Some((bit, c));
@@ -266,7 +283,10 @@ impl Planner<'_> {
         let c = p.plan.cost;
         let cost = Cost::new(c.startup, c.total + expr_cost(cost::expr_ops(&pred), p.plan.rows));
         let output = p.plan.output.clone();
-        Ok(Planned { plan: make(Node::Filter { input: Box::new(p.plan), predicate: pred }, output, cost, rows), map: p.map })
+        Ok(Planned {
+            plan: make(Node::Filter { input: Box::new(p.plan), predicate: pred }, output, cost, rows),
+            map: p.map,
+        })
     }
 
     /// Plans a base relation: asks the wrapper for its size and paths, keeps the cheapest
@@ -308,7 +328,12 @@ impl Planner<'_> {
         let size = scan.routine.get_rel_size(&rel)?;
         let paths = scan.routine.get_paths(&rel, &size)?;
         if paths.is_empty() {
-            return Err(err!(FDW_ERROR, "foreign-data wrapper {} offered no access path for \"{}\"", scan.routine.name(), scan.table.name));
+            return Err(err!(
+                FDW_ERROR,
+                "foreign-data wrapper {} offered no access path for \"{}\"",
+                scan.routine.name(),
+                scan.table.name
+            ));
         }
         let stats = scan.table.stats.clone();
         let total_rows = stats.as_ref().map(|s| s.row_count).unwrap_or(size.total_rows).max(1.0);
@@ -317,12 +342,17 @@ impl Planner<'_> {
             Some(ColInfo { stats: s.columns.get(c).and_then(|x| x.as_ref()), rel_rows: s.row_count })
         };
         let sel: f64 = quals.iter().map(|q| cost::selectivity(q, &col_info)).product();
-        let rows = if stats.is_some() { total_rows * sel } else { size.rows.max(1.0).min(total_rows * sel.max(0.0)).max(size.rows.min(total_rows * sel)) };
+        let rows = if stats.is_some() {
+            total_rows * sel
+        } else {
+            size.rows.max(1.0).min(total_rows * sel.max(0.0)).max(size.rows.min(total_rows * sel))
+        };
         let rows = rows.max(1.0);
         let mut best: Option<Cand> = None;
         let mut params = Vec::new();
         for path in &paths {
-            let cand = self.scan_plan(scan, path, &pushed, &local, needed, &jq_exprs, offset, global_width, rows, &col_info)?;
+            let cand =
+                self.scan_plan(scan, path, &pushed, &local, needed, &jq_exprs, offset, global_width, rows, &col_info)?;
             if path.param_quals.is_empty() {
                 if best.as_ref().is_none_or(|b| cand.plan.cost.total < b.plan.cost.total) {
                     best = Some(cand);
@@ -339,7 +369,12 @@ impl Planner<'_> {
             }
         }
         let best = best.ok_or_else(|| {
-            err!(FDW_ERROR, "foreign-data wrapper {} offered no unparameterized path for \"{}\"", scan.routine.name(), scan.table.name)
+            err!(
+                FDW_ERROR,
+                "foreign-data wrapper {} offered no unparameterized path for \"{}\"",
+                scan.routine.name(),
+                scan.table.name
+            )
         })?;
         Ok((best, params))
     }
@@ -404,7 +439,10 @@ impl Planner<'_> {
         let q = scan.alias.clone().unwrap_or_else(|| scan.relation.clone());
         let mut output: Vec<OutputColumn> = columns
             .iter()
-            .map(|&c| OutputColumn { name: format!("{q}.{}", scan.table.columns[c].name), ty: scan.table.columns[c].ty.clone() })
+            .map(|&c| OutputColumn {
+                name: format!("{q}.{}", scan.table.columns[c].name),
+                ty: scan.table.columns[c].ty.clone(),
+            })
             .collect();
         if scan.want_row_id {
             output.push(OutputColumn { name: format!("{q}.ctid"), ty: DataType::Int8 });
@@ -426,7 +464,9 @@ impl Planner<'_> {
                 .iter()
                 .map(|pq| match pq {
                     Expr::Binary { left, .. } => match &**left {
-                        Expr::Column { index, .. } => 1.0 / col_info(*index).map(|c| c.n_distinct()).unwrap_or(cost::DEFAULT_NUM_DISTINCT),
+                        Expr::Column { index, .. } => {
+                            1.0 / col_info(*index).map(|c| c.n_distinct()).unwrap_or(cost::DEFAULT_NUM_DISTINCT)
+                        }
                         _ => cost::DEFAULT_EQ_SEL,
                     },
                     _ => cost::DEFAULT_EQ_SEL,
@@ -495,7 +535,9 @@ impl Planner<'_> {
         let nq = connecting.len().max(1);
         if !okeys.is_empty() && self.settings.enable_hashjoin {
             let startup = i.cost.total + tuple_cost(i.rows) + expr_cost(okeys.len(), i.rows) + o.cost.startup;
-            let total = startup + (o.cost.total - o.cost.startup) + expr_cost(okeys.len(), o.rows)
+            let total = startup
+                + (o.cost.total - o.cost.startup)
+                + expr_cost(okeys.len(), o.rows)
                 + residual_expr.as_ref().map_or(0.0, |r| expr_cost(cost::expr_ops(r), rows))
                 + tuple_cost(rows);
             let node = Node::HashJoin {
@@ -506,12 +548,17 @@ impl Planner<'_> {
                 inner_keys: ikeys.clone(),
                 qual: residual_expr.clone(),
             };
-            out.push(Cand { plan: make(node, output.clone(), Cost::new(startup, total), rows), map: joined_map.clone() });
+            out.push(Cand {
+                plan: make(node, output.clone(), Cost::new(startup, total), rows),
+                map: joined_map.clone(),
+            });
         }
         if !okeys.is_empty() && self.settings.enable_mergejoin {
             let (so, si) = (self.sorted(o.clone(), &okeys), self.sorted(i.clone(), &ikeys));
             let startup = so.cost.startup + si.cost.startup;
-            let total = so.cost.total + si.cost.total + expr_cost(okeys.len(), o.rows + i.rows)
+            let total = so.cost.total
+                + si.cost.total
+                + expr_cost(okeys.len(), o.rows + i.rows)
                 + residual_expr.as_ref().map_or(0.0, |r| expr_cost(cost::expr_ops(r), rows))
                 + tuple_cost(rows);
             let node = Node::MergeJoin {
@@ -522,7 +569,10 @@ impl Planner<'_> {
                 inner_keys: ikeys.clone(),
                 qual: residual_expr.clone(),
             };
-            out.push(Cand { plan: make(node, output.clone(), Cost::new(startup, total), rows), map: joined_map.clone() });
+            out.push(Cand {
+                plan: make(node, output.clone(), Cost::new(startup, total), rows),
+                map: joined_map.clone(),
+            });
         }
         if self.settings.enable_nestloop || out.is_empty() {
             // Plain nested loop over a materialized inner side.
@@ -544,7 +594,10 @@ impl Planner<'_> {
                 qual: all_qual.clone(),
                 params: Vec::new(),
             };
-            out.push(Cand { plan: make(node, output.clone(), Cost::new(o.cost.startup, total), rows), map: joined_map.clone() });
+            out.push(Cand {
+                plan: make(node, output.clone(), Cost::new(o.cost.startup, total), rows),
+                map: joined_map.clone(),
+            });
         }
         // Nested loop with a parameterized inner scan (an index lookup per outer row).
         for ps in pscans {
@@ -560,7 +613,10 @@ impl Planner<'_> {
                 None => None,
             };
             let pout: Vec<OutputColumn> = o.output.iter().chain(&pi.output).cloned().collect();
-            let total = o.cost.total + o.rows * pi.cost.total + CPU_OPERATOR_COST * nq as f64 * o.rows * pi.rows + tuple_cost(rows);
+            let total = o.cost.total
+                + o.rows * pi.cost.total
+                + CPU_OPERATOR_COST * nq as f64 * o.rows * pi.rows
+                + tuple_cost(rows);
             let node = Node::NestedLoop {
                 outer: Box::new(o.clone()),
                 inner: Box::new(pi.clone()),
@@ -657,7 +713,11 @@ impl Planner<'_> {
             Some(x) => Some(remap(&x, &joined)?),
             None => None,
         };
-        let sel = if okeys.is_empty() { cost::DEFAULT_INEQ_SEL } else { 1.0 / cost::DEFAULT_NUM_DISTINCT.min(i.rows.max(1.0)) };
+        let sel = if okeys.is_empty() {
+            cost::DEFAULT_INEQ_SEL
+        } else {
+            1.0 / cost::DEFAULT_NUM_DISTINCT.min(i.rows.max(1.0))
+        };
         let mut rows = o.rows * i.rows * sel;
         match join_type {
             JoinType::Left => rows = rows.max(o.rows),
@@ -685,8 +745,13 @@ impl Planner<'_> {
             };
             let mat = make(Node::Materialize { input: Box::new(i.clone()) }, i.output.clone(), i.cost, i.rows);
             let total = o.cost.total + i.cost.total + CPU_OPERATOR_COST * o.rows * i.rows + tuple_cost(rows);
-            let node =
-                Node::NestedLoop { outer: Box::new(o.clone()), inner: Box::new(mat), join_type: *join_type, qual, params: Vec::new() };
+            let node = Node::NestedLoop {
+                outer: Box::new(o.clone()),
+                inner: Box::new(mat),
+                join_type: *join_type,
+                qual,
+                params: Vec::new(),
+            };
             make(node, output, Cost::new(o.cost.startup, total), rows)
         };
         Ok(Planned { plan, map: joined })
@@ -738,7 +803,11 @@ fn equi_side<'e>(e: &'e Expr, leaves: &[Leaf<'_>], i: usize) -> Option<(usize, &
     let bit = 1u64 << i;
     for (a, b) in [(left, right), (right, left)] {
         if let Expr::Column { index, .. } = &**a {
-            if leaf_of(leaves, *index) == Some(i) && mask_of(b, leaves) & bit == 0 && !b.has_subplan() && !b.columns().is_empty() {
+            if leaf_of(leaves, *index) == Some(i)
+                && mask_of(b, leaves) & bit == 0
+                && !b.has_subplan()
+                && !b.columns().is_empty()
+            {
                 return Some((*index, b));
             }
         }

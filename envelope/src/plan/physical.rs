@@ -274,7 +274,9 @@ pub fn for_each_child(p: &Plan, f: &mut dyn FnMut(&Plan)) {
         | Node::Aggregate { input, .. }
         | Node::Distinct { input, .. }
         | Node::Materialize { input } => f(input),
-        Node::NestedLoop { outer, inner, .. } | Node::HashJoin { outer, inner, .. } | Node::MergeJoin { outer, inner, .. } => {
+        Node::NestedLoop { outer, inner, .. }
+        | Node::HashJoin { outer, inner, .. }
+        | Node::MergeJoin { outer, inner, .. } => {
             f(outer);
             f(inner);
         }

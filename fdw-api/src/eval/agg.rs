@@ -44,7 +44,9 @@ enum State {
     /// Min or max so far.
     Extreme(Option<Datum>),
     Bool(Option<bool>),
-    Str(Option<String>),
+    /// string_agg as PostgreSQL keeps it: every value preceded by its delimiter, and the
+    /// length of the first delimiter, dropped when finishing. Merging is concatenation.
+    Str(Option<(String, usize)>),
     /// Youngs-Cramer state for float variance.
     FloatVar {
         n: f64,
@@ -159,15 +161,13 @@ impl Accumulator {
             }
             State::Str(cur) => {
                 let s = v.as_str().unwrap_or("");
-                match cur {
-                    None => *cur = Some(s.to_string()),
-                    Some(acc) => {
-                        if let Some(Datum::Text(d)) = args.get(1) {
-                            acc.push_str(d);
-                        }
-                        acc.push_str(s);
-                    }
-                }
+                let delim = match args.get(1) {
+                    Some(Datum::Text(d)) => d,
+                    _ => "",
+                };
+                let (buf, _) = cur.get_or_insert_with(|| (String::new(), delim.len()));
+                buf.push_str(delim);
+                buf.push_str(s);
             }
             State::FloatVar { n, sx, sxx } => {
                 let x = float_of(v);
@@ -218,15 +218,11 @@ impl Accumulator {
             (State::Extreme(_), State::Extreme(None)) => {}
             (State::Bool(_), State::Bool(Some(b))) => self.update(&[Datum::Bool(*b)])?,
             (State::Bool(_), State::Bool(None)) => {}
-            (State::Str(a), State::Str(b)) => {
-                // The delimiter between partial results is not known here; PostgreSQL keeps
-                // it per value. Partial string_agg states join without one.
-                match (a.as_mut(), b) {
-                    (Some(x), Some(y)) => x.push_str(y),
-                    (None, Some(y)) => *a = Some(y.clone()),
-                    _ => {}
-                }
-            }
+            (State::Str(a), State::Str(b)) => match (a.as_mut(), b) {
+                (Some((x, _)), Some((y, _))) => x.push_str(y),
+                (None, Some(y)) => *a = Some(y.clone()),
+                _ => {}
+            },
             (State::FloatVar { n, sx, sxx }, State::FloatVar { n: n2, sx: sx2, sxx: sxx2 }) => {
                 if *n == 0.0 {
                     (*n, *sx, *sxx) = (*n2, *sx2, *sxx2);
@@ -290,7 +286,10 @@ impl Accumulator {
             }
             State::Extreme(v) => v.clone().unwrap_or(Datum::Null),
             State::Bool(b) => b.map_or(Datum::Null, Datum::Bool),
-            State::Str(s) => s.as_deref().map_or(Datum::Null, Datum::text),
+            State::Str(s) => match s {
+                Some((buf, first_delim)) => Datum::text(buf.get(*first_delim..).unwrap_or("")),
+                None => Datum::Null,
+            },
             State::FloatVar { n, sxx, .. } => {
                 let sample = matches!(self.func, AggFunc::VarSamp | AggFunc::StddevSamp);
                 if *n == 0.0 || (sample && *n <= 1.0) {
@@ -307,11 +306,36 @@ impl Accumulator {
         })
     }
 
-    /// PostgreSQL's `numeric_stddev_internal`.
+    /// PostgreSQL's `numeric_stddev_internal`: numerator `N*sum(x^2) - sum(x)^2` at scale
+    /// `2 * dscale(sum(x))`, divided with `select_div_scale`, square root at the same scale.
+    /// Exact in 128-bit integers when the sums fit, else through `rust_decimal`.
     fn numeric_variance(&self, n: i64, sx: &Decimal, sxx: &Decimal) -> FdwResult<Datum> {
         let sample = matches!(self.func, AggFunc::VarSamp | AggFunc::StddevSamp);
+        let stddev = matches!(self.func, AggFunc::StddevSamp | AggFunc::StddevPop);
         if n == 0 || (sample && n <= 1) {
             return Ok(Datum::Null);
+        }
+        let denom = if sample { n as u128 * (n as u128 - 1) } else { n as u128 * n as u128 };
+        let scale2 = 2 * sx.scale();
+        let exact = (|| {
+            let shift = scale2.checked_sub(sxx.scale())?;
+            let sxx_m = sxx.mantissa().checked_mul(10i128.checked_pow(shift)?)?;
+            let sx_m = sx.mantissa();
+            let numer = (n as i128).checked_mul(sxx_m)?.checked_sub(sx_m.checked_mul(sx_m)?)?;
+            if numer <= 0 {
+                return Some(Decimal::ZERO);
+            }
+            let numer = numer as u128;
+            let rscale = num::raw_div_scale(numer, scale2, denom, 0);
+            let var = num::raw_div(numer, scale2, denom, 0, rscale, false)?;
+            if stddev {
+                num::sqrt_exact(&var, rscale)
+            } else {
+                Some(var)
+            }
+        })();
+        if let Some(v) = exact {
+            return Ok(Datum::Numeric(v));
         }
         let vn = Decimal::from(n);
         let numer = vn
@@ -321,14 +345,10 @@ impl Accumulator {
         if numer <= Decimal::ZERO {
             return Ok(Datum::Numeric(Decimal::ZERO));
         }
-        let denom = if sample { vn * Decimal::from(n - 1) } else { vn * vn };
+        let denom = Decimal::from_i128_with_scale(denom as i128, 0);
         let rscale = num::div_scale(&numer, &denom);
-        let var = numer.checked_div(denom).ok_or_else(num::overflow)?;
-        let v = if matches!(self.func, AggFunc::StddevSamp | AggFunc::StddevPop) {
-            var.sqrt().ok_or_else(num::overflow)?
-        } else {
-            var
-        };
+        let var = num::div(&numer, &denom)?;
+        let v = if stddev { var.sqrt().ok_or_else(num::overflow)? } else { var };
         Ok(Datum::Numeric(num::with_scale(v, rscale)))
     }
 }

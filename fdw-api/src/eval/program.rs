@@ -282,7 +282,10 @@ impl Compiler {
             Expr::Cast { expr, ty } => {
                 let from = expr.data_type();
                 let src = self.compile(expr)?;
-                if &from == ty {
+                // Dropping a modifier (`char(3)` to `bpchar`, `numeric(15,2)` to `numeric`)
+                // changes nothing in the value: no step.
+                let drops_modifier = ty.without_modifier() == *ty && from.without_modifier() == *ty;
+                if &from == ty || drops_modifier {
                     src
                 } else {
                     let dst = self.reg();

@@ -324,6 +324,14 @@ fn aggregates_match_postgres() {
         sa.update(&[v, Datum::text(",")]).unwrap();
     }
     assert_eq!(sa.finish().unwrap().to_text(), "a,c");
+    // Partial states merge with the delimiters in place (PostgreSQL's string_agg combine).
+    let mut p1 = Accumulator::new(StringAgg, &T::Text, &T::Text);
+    let mut p2 = Accumulator::new(StringAgg, &T::Text, &T::Text);
+    p1.update(&[Datum::text("a"), Datum::text(";")]).unwrap();
+    p2.update(&[Datum::text("b"), Datum::text(",")]).unwrap();
+    p2.update(&[Datum::text("c"), Datum::text("-")]).unwrap();
+    p1.merge(&p2).unwrap();
+    assert_eq!(p1.finish().unwrap().to_text(), "a,b-c");
     let mut big = Accumulator::new(Sum, &T::Int4, &T::Int8);
     big.update(&[Datum::Int4(1)]).unwrap();
     let mut other = Accumulator::new(Sum, &T::Int4, &T::Int8);

@@ -23,8 +23,16 @@ use crate::types::numeric as num;
 use crate::types::text::fit_string;
 use crate::types::{DataType, Datum, USECS_PER_DAY};
 
+/// The type name PostgreSQL's cast errors use: without modifier, `character` for bpchar.
+fn cast_name(t: &DataType) -> String {
+    match t {
+        DataType::Char(_) => "character".into(),
+        _ => t.without_modifier().sql_name(),
+    }
+}
+
 fn cannot(from: &DataType, to: &DataType) -> FdwError {
-    FdwError::new(SqlState::CANNOT_COERCE, format!("cannot cast type {} to {}", from.sql_name(), to.sql_name()))
+    FdwError::new(SqlState::CANNOT_COERCE, format!("cannot cast type {} to {}", cast_name(from), cast_name(to)))
 }
 
 fn int_to(v: i64, to: &DataType) -> FdwResult<Datum> {
@@ -77,6 +85,17 @@ fn float_to_numeric(v: f64, digits: usize) -> FdwResult<Decimal> {
     num::parse_numeric(b.as_str()).map(|d| d.normalize())
 }
 
+/// Float to `numeric(p,s)`: a value too large for 28 digits is still PostgreSQL's
+/// `numeric field overflow` when a modifier is there to overflow.
+fn float_to_typmod(v: f64, digits: usize, tm: &Option<(u8, u8)>) -> FdwResult<Datum> {
+    match (float_to_numeric(v, digits), tm) {
+        (Err(e), Some((p, s))) if e.sqlstate == SqlState::NUMERIC_VALUE_OUT_OF_RANGE => {
+            Err(num::typmod_overflow(*p, *s))
+        }
+        (r, _) => numeric_to_typmod(r?, tm),
+    }
+}
+
 /// Numeric to float through its decimal text, so the result is correctly rounded.
 pub(crate) fn numeric_to_f64(v: &Decimal) -> f64 {
     let mut b = StackBuf::<64>::new();
@@ -111,7 +130,7 @@ pub fn cast(value: Datum, from: &DataType, to: &DataType, explicit: bool) -> Fdw
     if value.is_null() {
         return Ok(Datum::Null);
     }
-    if from == to && !matches!(to, T::Unknown) {
+    if (from == to && !matches!(to, T::Unknown)) || (to.without_modifier() == *to && from.without_modifier() == *to) {
         return Ok(value);
     }
     // To strings.
@@ -149,8 +168,8 @@ pub fn cast(value: Datum, from: &DataType, to: &DataType, explicit: bool) -> Fdw
         (Datum::Float4(v), T::Float8) => Datum::Float8(*v as f64),
         (Datum::Float8(v), T::Int2 | T::Int4 | T::Int8) => float_to_int(*v, to)?,
         (Datum::Float4(v), T::Int2 | T::Int4 | T::Int8) => float_to_int(*v as f64, to)?,
-        (Datum::Float8(v), T::Numeric(tm)) => numeric_to_typmod(float_to_numeric(*v, 15)?, tm)?,
-        (Datum::Float4(v), T::Numeric(tm)) => numeric_to_typmod(float_to_numeric(*v as f64, 6)?, tm)?,
+        (Datum::Float8(v), T::Numeric(tm)) => float_to_typmod(*v, 15, tm)?,
+        (Datum::Float4(v), T::Numeric(tm)) => float_to_typmod(*v as f64, 6, tm)?,
         (Datum::Numeric(v), T::Numeric(tm)) => numeric_to_typmod(*v, tm)?,
         (Datum::Numeric(v), T::Int2 | T::Int4 | T::Int8) => numeric_to_int(v, to)?,
         (Datum::Numeric(v), T::Float8) => Datum::Float8(check_f64(numeric_to_f64(v), false, true)?),

@@ -325,10 +325,14 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> FdwResult<(ScalarFunc,
             (F::Mod, resolved(vec![t.clone(), t.clone()], t))
         }
         ("length" | "char_length" | "character_length", 1) if string_arg(&args[0]) => {
-            let arg = if matches!(args[0], T::Char(_)) { T::Char(None) } else { T::Text };
-            (if name == "length" { F::Length } else { F::CharLength }, resolved(vec![arg], T::Int4))
+            // char(n) goes to text, losing its padding: length ignores trailing blanks.
+            (if name == "length" { F::Length } else { F::CharLength }, resolved(text_n(1), T::Int4))
         }
-        ("octet_length", 1) if string_arg(&args[0]) => (F::OctetLength, resolved(text_n(1), T::Int4)),
+        ("octet_length", 1) if string_arg(&args[0]) => {
+            // ... but octet_length counts them (PostgreSQL's bpcharoctetlen).
+            let arg = if matches!(args[0], T::Char(_)) { T::Char(None) } else { T::Text };
+            (F::OctetLength, resolved(vec![arg], T::Int4))
+        }
         ("upper" | "lower" | "reverse" | "initcap" | "md5", 1) if all_str => {
             let f = match name {
                 "upper" => F::Upper,

@@ -75,8 +75,12 @@ pub fn call_scalar(f: ScalarFunc, args: &[&Datum], ret: &DataType) -> FdwResult<
                 if v.is_sign_negative() && !v.is_zero() {
                     return Err(FdwError::new(SqlState("2201F"), "cannot take square root of a negative number"));
                 }
+                let rscale = num::sqrt_scale(v);
+                if let Some(r) = num::sqrt_exact(v, rscale) {
+                    return Ok(Datum::Numeric(r));
+                }
                 let r = v.sqrt().ok_or_else(num::overflow)?;
-                Ok(Datum::Numeric(num::with_scale(r, num::sqrt_scale(v))))
+                Ok(Datum::Numeric(num::with_scale(r, rscale)))
             }
             _ => Err(wrong_args(f)),
         },
@@ -98,8 +102,8 @@ pub fn call_scalar(f: ScalarFunc, args: &[&Datum], ret: &DataType) -> FdwResult<
             Ok(Datum::Int4(char_len(s) as i32))
         }
         F::OctetLength => Ok(Datum::Int4(text(args[0], f)?.len() as i32)),
-        F::Upper => Ok(Datum::text(&text(args[0], f)?.to_uppercase())),
-        F::Lower => Ok(Datum::text(&text(args[0], f)?.to_lowercase())),
+        F::Upper => Ok(Datum::text(&map_case(text(args[0], f)?, true))),
+        F::Lower => Ok(Datum::text(&map_case(text(args[0], f)?, false))),
         F::Substring => {
             let s = text(args[0], f)?;
             let start = int(args[1], f)?;
@@ -170,6 +174,21 @@ pub fn call_scalar(f: ScalarFunc, args: &[&Datum], ret: &DataType) -> FdwResult<
         F::MakeDate => datetime::make_date(int(args[0], f)?, int(args[1], f)?, int(args[2], f)?),
         F::Concat | F::ConcatWs | F::Greatest | F::Least | F::Random | F::Now | F::CurrentDate => Err(wrong_args(f)),
     }
+}
+
+/// Upper/lower case character by character, as PostgreSQL's `towupper`/`towlower`: a
+/// character whose case mapping is not a single character (`ß`) is left alone.
+fn map_case(s: &str, upper: bool) -> String {
+    if s.is_ascii() {
+        return if upper { s.to_ascii_uppercase() } else { s.to_ascii_lowercase() };
+    }
+    fn single(mut it: impl Iterator<Item = char>, c: char) -> char {
+        match (it.next(), it.next()) {
+            (Some(x), None) => x,
+            _ => c,
+        }
+    }
+    s.chars().map(|c| if upper { single(c.to_uppercase(), c) } else { single(c.to_lowercase(), c) }).collect()
 }
 
 fn concat(args: &[&Datum], sep: Option<&str>) -> Datum {

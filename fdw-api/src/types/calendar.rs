@@ -417,6 +417,21 @@ fn parse_datetime(s: &str, ty: &str) -> FdwResult<Parsed> {
             }
             _ => return Err(syntax(ty, s)),
         }
+    } else if f.month.is_none() && f.year.is_none() && f.loose.len() == 3 {
+        // `1999 01 08` (year first when it has 3+ digits) or `01 08 1999` (MDY).
+        let l = std::mem::take(&mut f.loose);
+        if l[0].1 >= 3 {
+            set_year(&mut f, l[0]);
+            f.month = Some(l[1].0 as u32);
+            f.day = Some(l[2].0 as u32);
+        } else {
+            f.month = Some(l[0].0 as u32);
+            f.day = Some(l[1].0 as u32);
+            set_year(&mut f, l[2]);
+        }
+    } else if f.month.is_none() && f.year.is_none() && f.loose.len() == 1 && f.loose[0].1 <= 2 {
+        // PostgreSQL reads a lone small number as a field that is out of range here.
+        return Err(field_range(s).with_hint("Perhaps you need a different \"datestyle\" setting."));
     } else if !f.loose.is_empty() {
         return Err(syntax(ty, s));
     }
@@ -454,8 +469,27 @@ fn parse_datetime(s: &str, ty: &str) -> FdwResult<Parsed> {
     Ok(Parsed::Value(days, time))
 }
 
+/// The common `YYYY-MM-DD` form without allocating (bulk loads parse millions of these);
+/// `None` sends anything else to the general parser.
+fn fast_iso_date(b: &[u8]) -> Option<i64> {
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |acc, c| c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as u32))
+    };
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    if y == 0 || !(1..=12).contains(&m) || d == 0 || d > days_in_month(y as i64, m) {
+        return None;
+    }
+    Some(days_from_ymd(y as i64, m, d))
+}
+
 /// Parses `date` input.
 pub fn parse_date(s: &str) -> FdwResult<i32> {
+    if let Some(d) = fast_iso_date(s.as_bytes()) {
+        return Ok(d as i32);
+    }
     match parse_datetime(s, "date")? {
         Parsed::PosInfinity => Ok(DATE_POS_INFINITY),
         Parsed::NegInfinity => Ok(DATE_NEG_INFINITY),
@@ -465,6 +499,26 @@ pub fn parse_date(s: &str) -> FdwResult<i32> {
 
 /// Parses `timestamp` input.
 pub fn parse_timestamp(s: &str) -> FdwResult<i64> {
+    // Fast path: `YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS` exactly.
+    let b = s.as_bytes();
+    if b.len() >= 10 {
+        if let Some(days) = fast_iso_date(&b[..10]) {
+            if b.len() == 10 {
+                return Ok(days * USECS_PER_DAY);
+            }
+            if b.len() == 19 && (b[10] == b' ' || b[10] == b'T') && b[13] == b':' && b[16] == b':' {
+                let two = |i: usize| -> Option<i64> {
+                    (b[i].is_ascii_digit() && b[i + 1].is_ascii_digit())
+                        .then(|| ((b[i] - b'0') * 10 + (b[i + 1] - b'0')) as i64)
+                };
+                if let (Some(h), Some(mi), Some(sec)) = (two(11), two(14), two(17)) {
+                    if h < 24 && mi < 60 && sec < 60 {
+                        return Ok(days * USECS_PER_DAY + ((h * 60 + mi) * 60 + sec) * 1_000_000);
+                    }
+                }
+            }
+        }
+    }
     match parse_datetime(s, "timestamp")? {
         Parsed::PosInfinity => Ok(TS_POS_INFINITY),
         Parsed::NegInfinity => Ok(TS_NEG_INFINITY),

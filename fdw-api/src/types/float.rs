@@ -45,9 +45,19 @@ pub fn write_f64(out: &mut String, v: f64) {
     } else if v.is_infinite() {
         out.push_str(if v > 0.0 { "Infinity" } else { "-Infinity" });
     } else {
+        let bits = v.to_bits();
+        let exp_bits = ((bits >> 52) & 0x7ff) as i32;
+        let frac = bits & ((1u64 << 52) - 1);
+        let (m, e) = if exp_bits == 0 { (frac, -1074) } else { (frac | (1u64 << 52), exp_bits - 1075) };
+        let lower_closer = frac == 0 && exp_bits > 1;
         let mut b = StackBuf::<64>::new();
         let _ = write!(b, "{v:e}");
-        layout(out, b.as_str(), 15);
+        let mut fixed = StackBuf::<64>::new();
+        let sci = pg_shortest(b.as_str(), m, e, lower_closer, &mut fixed, |p, buf| {
+            let _ = write!(buf, "{v:.p$e}");
+            buf.as_str().parse::<f64>().ok() == Some(v)
+        });
+        layout(out, sci, 15);
     }
 }
 
@@ -58,9 +68,133 @@ pub fn write_f32(out: &mut String, v: f32) {
     } else if v.is_infinite() {
         out.push_str(if v > 0.0 { "Infinity" } else { "-Infinity" });
     } else {
+        let bits = v.to_bits();
+        let exp_bits = ((bits >> 23) & 0xff) as i32;
+        let frac = (bits & ((1u32 << 23) - 1)) as u64;
+        let (m, e) = if exp_bits == 0 { (frac, -149) } else { (frac | (1u64 << 23), exp_bits - 150) };
+        let lower_closer = frac == 0 && exp_bits > 1;
         let mut b = StackBuf::<64>::new();
         let _ = write!(b, "{v:e}");
-        layout(out, b.as_str(), 6);
+        let mut fixed = StackBuf::<64>::new();
+        let sci = pg_shortest(b.as_str(), m, e, lower_closer, &mut fixed, |p, buf| {
+            let _ = write!(buf, "{v:.p$e}");
+            buf.as_str().parse::<f32>().ok() == Some(v)
+        });
+        layout(out, sci, 6);
+    }
+}
+
+/// Whether `a * 2^e2 == d * 10^j` exactly. Equality needs the power of five on one side to
+/// divide the other side's (small) integer, so exponents beyond 27 are never equal.
+fn dyadic_eq_decimal(a: u128, e2: i32, d: u128, j: i32) -> bool {
+    if j.abs() > 27 {
+        return false;
+    }
+    let p5 = 5u128.pow(j.unsigned_abs());
+    let (l, r) = if j >= 0 { (Some(a), d.checked_mul(p5)) } else { (a.checked_mul(p5), Some(d)) };
+    let (Some(l), Some(r)) = (l, r) else { return false };
+    let shift = e2 - j;
+    if shift >= 0 {
+        shift < 128 && l.checked_shl(shift as u32).is_some_and(|x| x >> shift == l && x == r)
+    } else {
+        let s = -shift;
+        s < 128 && r.checked_shl(s as u32).is_some_and(|x| x >> s == r && x == l)
+    }
+}
+
+/// PostgreSQL's float output is Ryu without accepting the interval bounds: the shortest
+/// digit string strictly inside the rounding interval of `v = m * 2^e`, the closest one
+/// when several, ties to an even last digit. Rust's `{:e}` gives the shortest string in
+/// the closed interval with ties rounded up; they differ only when Rust's answer lies
+/// exactly on a bound (then more digits are needed) or exactly halfway between two
+/// candidates (then the even one wins). Both are detected with exact integer arithmetic.
+fn pg_shortest<'a, const N: usize>(
+    rust_sci: &'a str,
+    m: u64,
+    e: i32,
+    lower_closer: bool,
+    scratch: &'a mut StackBuf<N>,
+    roundtrips: impl Fn(usize, &mut StackBuf<N>) -> bool,
+) -> &'a str {
+    let (mant, exp) = rust_sci.split_once('e').unwrap_or((rust_sci, "0"));
+    let neg = mant.starts_with('-');
+    let mut d: u128 = 0;
+    let mut n = 0i32;
+    for c in mant.bytes().filter(u8::is_ascii_digit) {
+        d = d * 10 + (c - b'0') as u128;
+        n += 1;
+    }
+    let exp10: i32 = exp.parse().unwrap_or(0);
+    if d == 0 || m == 0 {
+        return rust_sci;
+    }
+    let j = exp10 - (n - 1);
+    let m = m as u128;
+    let on_upper = dyadic_eq_decimal(2 * m + 1, e - 1, d, j);
+    let on_lower = if lower_closer {
+        dyadic_eq_decimal(4 * m - 1, e - 2, d, j)
+    } else {
+        dyadic_eq_decimal(2 * m - 1, e - 1, d, j)
+    };
+    if on_upper || on_lower {
+        // More digits: the first correctly rounded form that reads back as `v` and is not
+        // itself on a bound.
+        for p in (n as usize)..=17 {
+            scratch.len = 0;
+            if !roundtrips(p, scratch) {
+                continue;
+            }
+            let s = scratch.as_str();
+            let (cm, ce) = s.split_once('e').unwrap_or((s, "0"));
+            let mut cd: u128 = 0;
+            let mut cn = 0i32;
+            for c in cm.bytes().filter(u8::is_ascii_digit) {
+                cd = cd * 10 + (c - b'0') as u128;
+                cn += 1;
+            }
+            let cj = ce.parse::<i32>().unwrap_or(0) - (cn - 1);
+            let bound = dyadic_eq_decimal(2 * m + 1, e - 1, cd, cj)
+                || if lower_closer {
+                    dyadic_eq_decimal(4 * m - 1, e - 2, cd, cj)
+                } else {
+                    dyadic_eq_decimal(2 * m - 1, e - 1, cd, cj)
+                };
+            if !bound {
+                return scratch.as_str();
+            }
+        }
+        return rust_sci;
+    }
+    // Halfway between d and its neighbour: v * 2 == (2d -+ 1) * 10^j.
+    let alt = if dyadic_eq_decimal(m, e + 1, 2 * d - 1, j) {
+        Some(d - 1)
+    } else if dyadic_eq_decimal(m, e + 1, 2 * d + 1, j) {
+        Some(d + 1)
+    } else {
+        None
+    };
+    match alt {
+        Some(other) if d % 2 == 1 && other != 0 => {
+            scratch.len = 0;
+            let (mut od, mut oj) = (other, j);
+            while od % 10 == 0 {
+                od /= 10;
+                oj += 1;
+            }
+            let digits = od.to_string();
+            let e10 = oj + digits.len() as i32 - 1;
+            let _ = write!(
+                scratch,
+                "{}{}{}{}e{}",
+                if neg { "-" } else { "" },
+                &digits[..1],
+                if digits.len() > 1 { "." } else { "" },
+                &digits[1..],
+                e10
+            );
+            scratch.as_str()
+        }
+        _ => rust_sci,
     }
 }
 
@@ -202,6 +336,10 @@ mod tests {
         assert_eq!(f8(1.7976931348623157e308), "1.7976931348623157e+308");
         assert_eq!(f8(2.5), "2.5");
         assert_eq!(f8(-12.0), "-12");
+        // Ryu without accepted bounds and with ties to even (found by the differential test).
+        assert_eq!(f8(5.254483616391342e16), "5.2544836163913424e+16");
+        assert_eq!(f8(9.214713234208323e14), "921471323420832.2");
+        assert_eq!(f8(1.234284934339122e17), "1.2342849343391219e+17");
     }
 
     #[test]

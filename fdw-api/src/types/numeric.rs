@@ -212,30 +212,40 @@ pub fn with_scale(v: Decimal, scale: u32) -> Decimal {
 pub fn apply_typmod(v: Decimal, precision: u8, scale: u8) -> FdwResult<Decimal> {
     let r = with_scale(v, scale as u32);
     let int_digits_allowed = precision as i32 - scale as i32;
-    let int_part = r.abs().trunc();
-    let n_int_digits = if int_part.is_zero() { 0 } else { int_part.to_string().len() as i32 };
+    // Digits of the integer part, from the mantissa (no allocation: this runs per value
+    // when loading numeric(p,s) columns).
+    let int_part = r.mantissa().unsigned_abs() / 10u128.pow(r.scale());
+    let n_int_digits = if int_part == 0 { 0 } else { int_part.ilog10() as i32 + 1 };
     if n_int_digits > int_digits_allowed {
-        let limit = if int_digits_allowed <= 0 { "1".to_string() } else { format!("10^{int_digits_allowed}") };
-        return Err(FdwError::new(SqlState::NUMERIC_VALUE_OUT_OF_RANGE, "numeric field overflow").with_detail(
-            format!(
-                "A field with precision {precision}, scale {scale} must round to an absolute value less than {limit}."
-            ),
-        ));
+        return Err(typmod_overflow(precision, scale));
     }
     Ok(r)
+}
+
+/// PostgreSQL's `numeric field overflow` for a `numeric(precision, scale)` target.
+pub fn typmod_overflow(precision: u8, scale: u8) -> FdwError {
+    let allowed = precision as i32 - scale as i32;
+    let limit = if allowed <= 0 { "1".to_string() } else { format!("10^{allowed}") };
+    FdwError::new(SqlState::NUMERIC_VALUE_OUT_OF_RANGE, "numeric field overflow").with_detail(format!(
+        "A field with precision {precision}, scale {scale} must round to an absolute value less than {limit}."
+    ))
 }
 
 /// PostgreSQL stores numerics in base-10000 digits; its scale choices depend on the weight
 /// (position of the first non-zero base-10000 digit) and that digit's value.
 fn weight_and_first_digit(v: &Decimal) -> (i32, u32) {
-    let m = v.mantissa().unsigned_abs();
+    raw_weight_and_first_digit(v.mantissa().unsigned_abs(), v.scale())
+}
+
+/// `weight_and_first_digit` of the value `m / 10^scale`.
+fn raw_weight_and_first_digit(m: u128, scale: u32) -> (i32, u32) {
     if m == 0 {
         return (0, 0);
     }
     let ndigits = (m.ilog10() + 1) as i32;
-    let p10 = ndigits - 1 - v.scale() as i32;
+    let p10 = ndigits - 1 - scale as i32;
     let weight = p10.div_euclid(4);
-    let k = -(v.scale() as i32) - 4 * weight;
+    let k = -(scale as i32) - 4 * weight;
     let group = if k >= 0 { m * 10u128.pow(k as u32) } else { m / 10u128.pow((-k) as u32) };
     (weight, (group % 10000) as u32)
 }
@@ -243,13 +253,18 @@ fn weight_and_first_digit(v: &Decimal) -> (i32, u32) {
 /// The result scale PostgreSQL chooses for `a / b` (`select_div_scale`): enough for 16
 /// significant digits, at least either operand's scale.
 pub fn div_scale(a: &Decimal, b: &Decimal) -> u32 {
-    let (w1, f1) = weight_and_first_digit(a);
-    let (w2, f2) = weight_and_first_digit(b);
+    raw_div_scale(a.mantissa().unsigned_abs(), a.scale(), b.mantissa().unsigned_abs(), b.scale())
+}
+
+/// `div_scale` on raw mantissas and (display) scales.
+pub(crate) fn raw_div_scale(am: u128, a_scale: u32, bm: u128, b_scale: u32) -> u32 {
+    let (w1, f1) = raw_weight_and_first_digit(am, a_scale);
+    let (w2, f2) = raw_weight_and_first_digit(bm, b_scale);
     let mut qweight = w1 - w2;
     if f1 <= f2 {
         qweight -= 1;
     }
-    let rscale = (16 - qweight * 4).max(a.scale() as i32).max(b.scale() as i32).max(0);
+    let rscale = (16 - qweight * 4).max(a_scale as i32).max(b_scale as i32).max(0);
     rscale.min(MAX_SCALE as i32) as u32
 }
 
@@ -258,8 +273,120 @@ pub fn div(a: &Decimal, b: &Decimal) -> FdwResult<Decimal> {
     if b.is_zero() {
         return Err(FdwError::new(SqlState::DIVISION_BY_ZERO, "division by zero"));
     }
+    let rscale = div_scale(a, b);
+    if let Some(q) = div_exact(a, b, rscale) {
+        return Ok(q);
+    }
     let q = a.checked_div(*b).ok_or_else(overflow)?;
-    Ok(with_scale(q, div_scale(a, b)))
+    Ok(with_scale(q, rscale))
+}
+
+/// `a / b` rounded (half away from zero) at exactly `rscale` digits by long division on the
+/// mantissas, as PostgreSQL's `div_var` rounds; `None` when the result does not fit (the
+/// caller then falls back to `rust_decimal`'s 28-digit division).
+pub fn div_exact(a: &Decimal, b: &Decimal, rscale: u32) -> Option<Decimal> {
+    let negative = a.is_sign_negative() != b.is_sign_negative();
+    raw_div(a.mantissa().unsigned_abs(), a.scale(), b.mantissa().unsigned_abs(), b.scale(), rscale, negative)
+}
+
+/// `(am / 10^a_scale) / (bm / 10^b_scale)` rounded half away from zero at `rscale` digits;
+/// `None` when it does not fit a numeric.
+pub(crate) fn raw_div(am: u128, a_scale: u32, bm: u128, b_scale: u32, rscale: u32, negative: bool) -> Option<Decimal> {
+    if bm == 0 || bm > MAX_MANTISSA * 1000 {
+        return None;
+    }
+    // a / b = (am / bm) * 10^(b_scale - a_scale); we need k fractional digits of am / bm.
+    let k = rscale as i64 + b_scale as i64 - a_scale as i64;
+    let (mut q, mut r, divisor) = if k >= 0 {
+        (am / bm, am % bm, bm)
+    } else {
+        let d = bm.checked_mul(10u128.checked_pow((-k) as u32)?)?;
+        (am / d, am % d, d)
+    };
+    for _ in 0..k.max(0) {
+        // r < divisor = bm, small enough (checked above) that r * 10 cannot overflow.
+        let r10 = r * 10;
+        q = q.checked_mul(10)?.checked_add(r10 / divisor)?;
+        r = r10 % divisor;
+    }
+    if r.checked_mul(2)? >= divisor {
+        q += 1;
+    }
+    if q > MAX_MANTISSA {
+        return None;
+    }
+    let mut d = Decimal::from_i128_with_scale(q as i128, rscale);
+    if negative && q != 0 {
+        d.set_sign_negative(true);
+    }
+    Some(d)
+}
+
+/// `sqrt(v)` rounded half away from zero at `rscale` digits, exactly (integer square root
+/// over 256-bit intermediates), or `None` when the result does not fit a numeric.
+pub fn sqrt_exact(v: &Decimal, rscale: u32) -> Option<Decimal> {
+    if v.is_sign_negative() && !v.is_zero() {
+        return None;
+    }
+    // sqrt(m / 10^s) * 10^(r+1) = sqrt(m * 10^(2r + 2 - s)).
+    let e = 2 * rscale as i64 + 2 - v.scale() as i64;
+    let m = v.mantissa().unsigned_abs();
+    let n = if e >= 0 {
+        let mut n = U256 { hi: 0, lo: m };
+        for _ in 0..e {
+            n = n.mul_small(10)?;
+        }
+        n
+    } else {
+        U256 { hi: 0, lo: m / 10u128.pow((-e) as u32) }
+    };
+    // Binary search for the largest r with r * r <= n; r < 2^104 is all a numeric can use.
+    let (mut lo, mut hi) = (0u128, 1u128 << 104);
+    if U256::square(hi) <= n {
+        return None;
+    }
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if U256::square(mid) <= n {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let (q, last) = (lo / 10, lo % 10);
+    let q = if last >= 5 { q + 1 } else { q };
+    if q > MAX_MANTISSA {
+        return None;
+    }
+    Some(Decimal::from_i128_with_scale(q as i128, rscale))
+}
+
+/// Just enough of a 256-bit unsigned integer for `sqrt_exact`.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct U256 {
+    hi: u128,
+    lo: u128,
+}
+
+impl U256 {
+    fn mul_small(self, k: u64) -> Option<U256> {
+        let k = k as u128;
+        let lo_lo = (self.lo & u64::MAX as u128) * k;
+        let lo_hi = (self.lo >> 64) * k + (lo_lo >> 64);
+        let lo = (lo_hi << 64) | (lo_lo & u64::MAX as u128);
+        let hi = self.hi.checked_mul(k)?.checked_add(lo_hi >> 64)?;
+        Some(U256 { hi, lo })
+    }
+    /// `a * a` for `a < 2^127`.
+    fn square(a: u128) -> U256 {
+        let (a1, a0) = (a >> 64, a & u64::MAX as u128);
+        let low = a0 * a0;
+        let mid = a1 * a0; // counted twice
+        let high = a1 * a1;
+        let (mid2_lo, mid2_hi) = (mid << 65, mid >> 63);
+        let (lo, carry) = low.overflowing_add(mid2_lo);
+        U256 { hi: high + mid2_hi + carry as u128, lo }
+    }
 }
 
 /// The scale PostgreSQL gives `sqrt(x)`: 16 significant digits, at least the input's scale.
@@ -315,6 +442,14 @@ mod tests {
         assert_eq!(d("1000000", "3"), "333333.333333333333");
         assert_eq!(d("1.5", "2"), "0.75000000000000000000");
         assert_eq!(d("3", "1.5"), "2.0000000000000000");
+        assert_eq!(d("-2", "3"), "-0.66666666666666666667");
+        assert_eq!(d("123456.789", "0.007"), "17636684.142857142857");
+        assert_eq!(d("0", "-3"), "0.00000000000000000000");
+        assert_eq!(d("1", "-0.0000001"), "-10000000.000000000000");
+        let sq = |v: &str, r: u32| sqrt_exact(&parse_numeric(v).unwrap(), r).unwrap().to_string();
+        assert_eq!(sq("2", 15), "1.414213562373095");
+        assert_eq!(sq("1050733446441097.050531159515", 12), "32415018.840671634731");
+        assert_eq!(sq("0", 3), "0.000");
     }
 
     #[test]

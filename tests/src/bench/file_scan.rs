@@ -99,7 +99,10 @@ pub fn run(rows: u64) -> anyhow::Result<()> {
         let (our_time, our_rows) = median_of(RUNS, || ours(&mut session, q))?;
         let (pg_time, pg_rows) = median_of(RUNS, || theirs(&mut client, q))?;
         if our_rows != pg_rows {
-            mismatches.insert(q, (our_rows.into_iter().take(3).collect::<Vec<_>>(), pg_rows.into_iter().take(3).collect::<Vec<_>>()));
+            mismatches.insert(
+                q,
+                (our_rows.into_iter().take(3).collect::<Vec<_>>(), pg_rows.into_iter().take(3).collect::<Vec<_>>()),
+            );
         }
         measurements.push(Measurement { query: q.to_string(), ours: our_time, postgres: pg_time });
     }

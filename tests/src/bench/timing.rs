@@ -76,7 +76,7 @@ mod tests {
             ours: Duration::from_millis(10),
             postgres: Duration::from_millis(25),
         }]);
-        assert!(t.contains("| 2.50\n"), "{t}");
+        assert!(t.ends_with("|            2.50\n(1 row)\n\n"), "{t}");
         assert!(peak_rss_kb().unwrap_or(1) > 0);
     }
 }

@@ -34,8 +34,7 @@ pub fn write_aligned(out: &mut String, headers: &[String], aligns: &[Align], row
         .map(|row| (0..ncols).map(|c| display_lines(row.get(c).and_then(|v| v.as_deref()).unwrap_or(""))).collect())
         .collect();
 
-    let mut widths: Vec<usize> =
-        header_lines.iter().map(|ls| ls.iter().map(|l| l.width).max().unwrap_or(0)).collect();
+    let mut widths: Vec<usize> = header_lines.iter().map(|ls| ls.iter().map(|l| l.width).max().unwrap_or(0)).collect();
     for row in &cell_lines {
         for (c, lines) in row.iter().enumerate() {
             for l in lines {
@@ -154,12 +153,12 @@ mod tests {
 
     #[test]
     fn simple_table_with_null() {
-        let got = table(
-            &["a", "longer_name", "n", "num"],
-            &[R, L, R, R],
-            &[&[Some("1"), Some("hello"), None, Some("1.5")]],
+        let got =
+            table(&["a", "longer_name", "n", "num"], &[R, L, R, R], &[&[Some("1"), Some("hello"), None, Some("1.5")]]);
+        assert_eq!(
+            got,
+            " a | longer_name | n | num \n---+-------------+---+-----\n 1 | hello       |   | 1.5\n(1 row)\n\n"
         );
-        assert_eq!(got, " a | longer_name | n | num \n---+-------------+---+-----\n 1 | hello       |   | 1.5\n(1 row)\n\n");
     }
 
     #[test]
