@@ -38,8 +38,15 @@ impl RemoteScan {
         let mut conn = self.conn.lock();
         let name = conn.next_cursor();
         let declare = format!("DECLARE {name} CURSOR FOR\n{}", self.query.sql);
+        // Errors name the query, not the cursor around it, as postgres_fdw's do.
+        let shown = |mut e: fdw_api::FdwError| {
+            if let Some(c) = e.context.iter_mut().find(|c| c.starts_with("remote SQL command: ")) {
+                *c = format!("remote SQL command: {}", self.query.sql);
+            }
+            e
+        };
         if self.query.params.is_empty() {
-            conn.exec(&declare)?;
+            conn.exec(&declare).map_err(shown)?;
         } else {
             let values: Vec<Option<String>> = self
                 .query
@@ -50,7 +57,7 @@ impl RemoteScan {
                     Some(d) => Some(d.to_text()),
                 })
                 .collect();
-            conn.exec_params(&declare, &values)?;
+            conn.exec_params(&declare, &values).map_err(shown)?;
         }
         self.cursor = Some(name);
         Ok(())

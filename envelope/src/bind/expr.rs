@@ -440,6 +440,9 @@ impl Binder<'_> {
             return Err(err!(WRONG_OBJECT_TYPE, "{}(*) specified, but {} is not an aggregate function", name, name));
         }
         let bound: Vec<Expr> = args.iter().map(|a| self.bind_expr(a, cx)).collect::<FdwResult<_>>()?;
+        if let Some(r) = self.system_function(&name, &bound) {
+            return r;
+        }
         match name.as_str() {
             "coalesce" => {
                 let types: Vec<DataType> = bound.iter().map(|e| e.data_type()).collect();

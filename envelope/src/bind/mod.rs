@@ -14,6 +14,8 @@ mod expr;
 pub mod logical;
 mod scope;
 mod select;
+mod srf;
+mod sysfunc;
 
 use std::collections::HashMap;
 

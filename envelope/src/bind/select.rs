@@ -671,9 +671,7 @@ impl Binder<'_> {
         alias: Option<&ast::TableAlias>,
     ) -> FdwResult<(LogicalPlan, Scope)> {
         let (_, fname) = object_name(name)?;
-        let _ = args;
-        let _ = alias;
-        Err(err!(UNDEFINED_FUNCTION, "function {}() does not exist", fname))
+        self.bind_srf(&fname, args, alias)
     }
 
     /// A relation name in FROM: a CTE, a table or view of the catalog, or a system view.

@@ -1,0 +1,483 @@
+//! A session: statement dispatch, transaction blocks, prepared statements, EXPLAIN.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+use fdw_api::{err, DataType, Datum, ExecContext, FdwError, FdwRoutine, IsolationLevel};
+use sqlparser::ast;
+
+use super::settings::Settings;
+use super::txn::{begin_wrappers, finish_txn};
+use super::{Column, DbInner, QueryResult};
+use crate::bind::Binder;
+use crate::catalog::ddl;
+use crate::plan::explain::{explain, ExplainOptions};
+use crate::plan::physical::{Node, PhysicalQuery, Plan};
+use crate::plan::plan_query;
+use crate::sql::{self, Statement};
+use crate::Result;
+
+/// A prepared statement (`Session::prepare`), executable many times with `$n` parameters.
+#[derive(Clone, Debug)]
+pub struct PreparedStatement {
+    pub sql: String,
+    pub param_types: Vec<DataType>,
+    pub columns: Vec<Column>,
+}
+
+/// The state of an explicit transaction block (BEGIN ... COMMIT).
+pub(super) struct TxnState {
+    pub(super) xid: u64,
+    /// Wrappers that took part, by handler name.
+    pub(super) touched: Vec<Arc<dyn FdwRoutine>>,
+    /// Set after an error: everything but ROLLBACK/COMMIT is refused (25P02).
+    pub(super) failed: bool,
+    pub(super) isolation: IsolationLevel,
+}
+
+/// A connection to a database.
+pub struct Session {
+    pub(super) db: Arc<DbInner>,
+    pub(super) settings: Settings,
+    pub(super) txn: Option<TxnState>,
+}
+
+impl Session {
+    /// Runs every statement of `sql` in order and returns their results; stops after the
+    /// first failing statement, whose error is the last element.
+    pub fn execute_batch(&mut self, sql: &str) -> Vec<Result<QueryResult>> {
+        let mut out = Vec::new();
+        for (text, parsed) in sql::parse_script(sql) {
+            let r = parsed.and_then(|stmt| self.run(&stmt, &text, &[]));
+            let failed = r.is_err();
+            out.push(r);
+            if failed {
+                break;
+            }
+        }
+        out
+    }
+
+    /// Runs the statements of `sql`, returning the last result, or the first error.
+    pub fn execute(&mut self, sql: &str) -> Result<QueryResult> {
+        let mut last = Ok(QueryResult::tag(""));
+        for r in self.execute_batch(sql) {
+            last = r;
+        }
+        last
+    }
+
+    /// Runs one statement with `$n` parameters.
+    pub fn query(&mut self, sql: &str, params: &[Datum]) -> Result<QueryResult> {
+        let p = self.prepare(sql)?;
+        self.execute_prepared(&p, params)
+    }
+
+    /// Parses and binds a statement, inferring the types of its `$n` parameters.
+    pub fn prepare(&mut self, sql: &str) -> Result<PreparedStatement> {
+        let stmt = single_statement(sql)?;
+        let Statement::Sql(s) = &stmt else {
+            return Ok(PreparedStatement { sql: sql.to_string(), param_types: Vec::new(), columns: Vec::new() });
+        };
+        if !is_plannable(s) {
+            return Ok(PreparedStatement { sql: sql.to_string(), param_types: Vec::new(), columns: Vec::new() });
+        }
+        let catalog = self.db.catalog.read().clone();
+        let bound = Binder::new(&catalog, &self.db.registry, crate::catalog::SUPERUSER).bind_statement(s)?;
+        Ok(PreparedStatement {
+            sql: sql.to_string(),
+            param_types: bound.param_types.clone(),
+            columns: bound.columns.iter().map(|c| Column { name: c.name.clone(), ty: c.ty.clone() }).collect(),
+        })
+    }
+
+    /// Executes a prepared statement with parameter values (converted to the inferred types).
+    pub fn execute_prepared(&mut self, stmt: &PreparedStatement, params: &[Datum]) -> Result<QueryResult> {
+        if params.len() != stmt.param_types.len() {
+            return Err(err!(
+                PROTOCOL_VIOLATION,
+                "bind message supplies {} parameters, but prepared statement requires {}",
+                params.len(),
+                stmt.param_types.len()
+            ));
+        }
+        let mut converted = Vec::with_capacity(params.len());
+        for (d, ty) in params.iter().zip(&stmt.param_types) {
+            converted.push(convert_param(d, ty)?);
+        }
+        let parsed = single_statement(&stmt.sql)?;
+        self.run(&parsed, &stmt.sql, &converted)
+    }
+
+    /// Whether an explicit transaction block is open.
+    pub fn in_transaction(&self) -> bool {
+        self.txn.is_some()
+    }
+
+    fn run(&mut self, stmt: &Statement, text: &str, params: &[Datum]) -> Result<QueryResult> {
+        if let Some(t) = &self.txn {
+            if t.failed && !is_txn_end(stmt) {
+                return Err(err!(
+                    IN_FAILED_SQL_TRANSACTION,
+                    "current transaction is aborted, commands ignored until end of transaction block"
+                ));
+            }
+        }
+        let r = self.run_inner(stmt, text, params);
+        if r.is_err() {
+            if let Some(t) = &mut self.txn {
+                t.failed = true;
+            }
+        }
+        r
+    }
+
+    fn run_inner(&mut self, stmt: &Statement, _text: &str, params: &[Datum]) -> Result<QueryResult> {
+        if let Statement::Sql(s) = stmt {
+            match &**s {
+                ast::Statement::StartTransaction { .. } => return self.begin(s),
+                ast::Statement::Commit { .. } => return self.commit(),
+                ast::Statement::Rollback { savepoint: None, .. } => return self.rollback(),
+                ast::Statement::Rollback { savepoint: Some(_), .. }
+                | ast::Statement::Savepoint { .. }
+                | ast::Statement::ReleaseSavepoint { .. } => {
+                    return Err(FdwError::feature("savepoints are not supported"));
+                }
+                ast::Statement::Set(set) => return self.settings.set(set).map(|_| QueryResult::tag("SET")),
+                ast::Statement::ShowVariable { variable } => return self.settings.show(variable),
+                ast::Statement::Copy { .. } => {
+                    return self.in_statement_txn(|sess, ctx, touched| sess.run_copy(s_stmt(stmt), ctx, touched));
+                }
+                ast::Statement::Explain { .. }
+                | ast::Statement::Query(_)
+                | ast::Statement::Insert(_)
+                | ast::Statement::Update { .. }
+                | ast::Statement::Delete(_) => {
+                    return self.in_statement_txn(|s, ctx, touched| s.run_query(stmt, params, ctx, touched));
+                }
+                _ => {}
+            }
+        }
+        if let Statement::Med(sql::med::MedStatement::Checkpoint) = stmt {
+            return self.checkpoint();
+        }
+        self.in_statement_txn(|s, ctx, touched| s.run_ddl(stmt, ctx, touched))
+    }
+
+    /// Runs `f` inside the current transaction block, or in a transaction of its own.
+    pub(super) fn in_statement_txn(
+        &mut self,
+        f: impl FnOnce(&mut Self, &ExecContext, &mut Vec<Arc<dyn FdwRoutine>>) -> Result<QueryResult>,
+    ) -> Result<QueryResult> {
+        let (xid, block, isolation) = match &self.txn {
+            Some(t) => (t.xid, true, t.isolation),
+            None => (self.db.next_xid.fetch_add(1, Ordering::Relaxed), false, self.settings.isolation),
+        };
+        let ctx = ExecContext {
+            xid,
+            in_transaction_block: block,
+            isolation,
+            user: crate::catalog::SUPERUSER.to_string(),
+            services: self.db.services.clone(),
+        };
+        let mut touched = Vec::new();
+        let r = f(self, &ctx, &mut touched);
+        if block {
+            if let Some(t) = &mut self.txn {
+                for w in touched {
+                    if !t.touched.iter().any(|x| x.name() == w.name()) {
+                        t.touched.push(w);
+                    }
+                }
+            }
+            return r;
+        }
+        match r {
+            Ok(res) => {
+                finish_txn(&ctx, &touched, true)?;
+                Ok(res)
+            }
+            Err(e) => {
+                let _ = finish_txn(&ctx, &touched, false);
+                Err(e)
+            }
+        }
+    }
+
+    fn begin(&mut self, s: &ast::Statement) -> Result<QueryResult> {
+        let mut res = QueryResult::tag("BEGIN");
+        if self.txn.is_some() {
+            res.notices.push("WARNING:  there is already a transaction in progress".into());
+            return Ok(res);
+        }
+        let mut isolation = self.settings.isolation;
+        if let ast::Statement::StartTransaction { modes, .. } = s {
+            for m in modes {
+                if let ast::TransactionMode::IsolationLevel(l) = m {
+                    isolation = match l {
+                        ast::TransactionIsolationLevel::Serializable => IsolationLevel::Serializable,
+                        ast::TransactionIsolationLevel::RepeatableRead | ast::TransactionIsolationLevel::Snapshot => {
+                            IsolationLevel::RepeatableRead
+                        }
+                        _ => IsolationLevel::ReadCommitted,
+                    };
+                }
+            }
+        }
+        let xid = self.db.next_xid.fetch_add(1, Ordering::Relaxed);
+        self.txn = Some(TxnState { xid, touched: Vec::new(), failed: false, isolation });
+        Ok(res)
+    }
+
+    fn txn_ctx(&self, t: &TxnState) -> ExecContext {
+        ExecContext {
+            xid: t.xid,
+            in_transaction_block: true,
+            isolation: t.isolation,
+            user: crate::catalog::SUPERUSER.to_string(),
+            services: self.db.services.clone(),
+        }
+    }
+
+    fn commit(&mut self) -> Result<QueryResult> {
+        let Some(t) = self.txn.take() else {
+            let mut r = QueryResult::tag("COMMIT");
+            r.notices.push("WARNING:  there is no transaction in progress".into());
+            return Ok(r);
+        };
+        let ctx = self.txn_ctx(&t);
+        if t.failed {
+            finish_txn(&ctx, &t.touched, false)?;
+            return Ok(QueryResult::tag("ROLLBACK"));
+        }
+        finish_txn(&ctx, &t.touched, true)?;
+        Ok(QueryResult::tag("COMMIT"))
+    }
+
+    fn rollback(&mut self) -> Result<QueryResult> {
+        let Some(t) = self.txn.take() else {
+            let mut r = QueryResult::tag("ROLLBACK");
+            r.notices.push("WARNING:  there is no transaction in progress".into());
+            return Ok(r);
+        };
+        let ctx = self.txn_ctx(&t);
+        finish_txn(&ctx, &t.touched, false)?;
+        Ok(QueryResult::tag("ROLLBACK"))
+    }
+
+    fn checkpoint(&mut self) -> Result<QueryResult> {
+        if self.txn.is_some() {
+            return Err(err!(ACTIVE_SQL_TRANSACTION, "CHECKPOINT cannot run inside a transaction block"));
+        }
+        let lsn = self.db.services.current_lsn();
+        for name in self.db.registry.names() {
+            if let Some(d) = self.db.registry.get(&name).and_then(|w| w.durability_routine().map(|_| w.clone())) {
+                if let Some(r) = d.durability_routine() {
+                    r.checkpoint(lsn)?;
+                }
+            }
+        }
+        Ok(QueryResult::tag("CHECKPOINT"))
+    }
+
+    fn run_ddl(
+        &mut self,
+        stmt: &Statement,
+        ctx: &ExecContext,
+        touched: &mut Vec<Arc<dyn FdwRoutine>>,
+    ) -> Result<QueryResult> {
+        let _guard = self.db.ddl_lock.lock();
+        let mut catalog = (**self.db.catalog.read()).clone();
+        let mut notices = Vec::new();
+        let tag = {
+            let mut cx = ddl::DdlContext {
+                catalog: &mut catalog,
+                registry: &self.db.registry,
+                exec: ctx,
+                notices: &mut notices,
+            };
+            ddl::execute_ddl(&mut cx, stmt)?
+        };
+        let Some(tag) = tag else {
+            return Err(FdwError::feature(format!("statement not supported: {}", statement_text(stmt))));
+        };
+        // Storage wrappers that took part in the DDL join the transaction.
+        for name in self.db.registry.names() {
+            if let Some(w) = self.db.registry.get(&name) {
+                if w.transaction_routine().is_some() && w.ddl_routine().is_some() {
+                    touched.push(w);
+                }
+            }
+        }
+        if let Some(dir) = &self.db.data_dir {
+            catalog.save(dir)?;
+        }
+        *self.db.catalog.write() = Arc::new(catalog);
+        let mut r = QueryResult::tag(tag);
+        r.notices = notices;
+        Ok(r)
+    }
+
+    fn run_query(
+        &mut self,
+        stmt: &Statement,
+        params: &[Datum],
+        ctx: &ExecContext,
+        touched: &mut Vec<Arc<dyn FdwRoutine>>,
+    ) -> Result<QueryResult> {
+        let Statement::Sql(s) = stmt else { return Err(FdwError::internal("not a query")) };
+        let catalog = self.db.catalog.read().clone();
+        let planner = self.settings.planner.clone();
+        let (inner, explain_opts) = match &**s {
+            ast::Statement::Explain { statement, analyze, verbose, options, .. } => {
+                let mut o = ExplainOptions { verbose: *verbose, costs: true, analyze: *analyze };
+                for opt in options.iter().flatten() {
+                    let on = opt
+                        .arg
+                        .as_ref()
+                        .map(|v| fdw_api::schema::parse_bool(&v.to_string()) != Some(false))
+                        .unwrap_or(true);
+                    match opt.name.value.to_lowercase().as_str() {
+                        "analyze" => o.analyze = on,
+                        "verbose" => o.verbose = on,
+                        "costs" => o.costs = on,
+                        "timing" | "summary" | "buffers" | "settings" | "wal" => {}
+                        "format" => {
+                            let v = opt.arg.as_ref().map(|v| v.to_string().to_lowercase()).unwrap_or_default();
+                            if v != "text" {
+                                return Err(FdwError::feature("only EXPLAIN (FORMAT TEXT) is supported"));
+                            }
+                        }
+                        other => return Err(err!(SYNTAX_ERROR, "unrecognized EXPLAIN option \"{}\"", other)),
+                    }
+                }
+                (&**statement, Some(o))
+            }
+            other => (other, None),
+        };
+        let t0 = Instant::now();
+        let bound = Binder::new(&catalog, &self.db.registry, &ctx.user).bind_statement(inner)?;
+        let physical = plan_query(&bound, &planner)?;
+        let planning_ms = t0.elapsed().as_secs_f64() * 1000.0;
+        let mut params_full = params.to_vec();
+        params_full.resize(physical.num_params, Datum::Null);
+        collect_wrappers(&physical, touched);
+        begin_wrappers(ctx, touched, self.txn.as_ref())?;
+        if let Some(opts) = explain_opts {
+            let mut lines;
+            if opts.analyze {
+                let t1 = Instant::now();
+                let (_rows, stats) = crate::exec::execute_analyze(&physical, &params_full, ctx)?;
+                let exec_ms = t1.elapsed().as_secs_f64() * 1000.0;
+                lines = explain(&physical, opts, Some(&stats));
+                lines.push(format!("Planning Time: {planning_ms:.3} ms"));
+                lines.push(format!("Execution Time: {exec_ms:.3} ms"));
+            } else {
+                lines = explain(&physical, opts, None);
+            }
+            return Ok(QueryResult {
+                columns: vec![Column { name: "QUERY PLAN".into(), ty: DataType::Text }],
+                tag: format!("EXPLAIN {}", lines.len()),
+                rows: lines.into_iter().map(|l| vec![Datum::text(&l)]).collect(),
+                notices: Vec::new(),
+                returns_rows: true,
+            });
+        }
+        let rows = crate::exec::execute(&physical, &params_full, ctx)?;
+        let columns: Vec<Column> =
+            bound.columns.iter().map(|c| Column { name: c.name.clone(), ty: c.ty.clone() }).collect();
+        if let Node::Modify(m) = &physical.root.node {
+            let verb = match m.kind {
+                fdw_api::ModifyKind::Insert => "INSERT 0",
+                fdw_api::ModifyKind::Update => "UPDATE",
+                fdw_api::ModifyKind::Delete => "DELETE",
+            };
+            if m.returning.is_some() {
+                let n = rows.len();
+                return Ok(QueryResult {
+                    columns,
+                    rows,
+                    tag: format!("{verb} {n}"),
+                    notices: Vec::new(),
+                    returns_rows: true,
+                });
+            }
+            let n = rows.first().and_then(|r| r.first()).and_then(|d| d.as_i64()).unwrap_or(0);
+            return Ok(QueryResult::tag(format!("{verb} {n}")));
+        }
+        let n = rows.len();
+        Ok(QueryResult { columns, rows, tag: format!("SELECT {n}"), notices: Vec::new(), returns_rows: true })
+    }
+}
+
+/// The wrappers a plan reads or writes.
+fn collect_wrappers(q: &PhysicalQuery, out: &mut Vec<Arc<dyn FdwRoutine>>) {
+    fn walk(p: &Plan, out: &mut Vec<Arc<dyn FdwRoutine>>) {
+        let w = match &p.node {
+            Node::ForeignScan(s) => Some(s.wrapper.clone()),
+            Node::Modify(m) => Some(m.wrapper.clone()),
+            _ => None,
+        };
+        if let Some(w) = w {
+            if !out.iter().any(|x| x.name() == w.name()) {
+                out.push(w);
+            }
+        }
+        crate::plan::physical::for_each_child(p, &mut |c| walk(c, out));
+    }
+    walk(&q.root, out);
+    for sp in &q.subplans {
+        walk(&sp.plan, out);
+    }
+}
+
+fn convert_param(d: &Datum, ty: &DataType) -> Result<Datum> {
+    if d.is_null() {
+        return Ok(Datum::Null);
+    }
+    let from = d.natural_type();
+    if &from == ty || from.without_modifier() == ty.without_modifier() {
+        return Ok(d.clone());
+    }
+    if let Datum::Text(s) = d {
+        return ty.parse_text(s);
+    }
+    fdw_api::func::cast_datum(d.clone(), &from, ty)
+}
+
+fn single_statement(sql: &str) -> Result<Statement> {
+    let mut parsed = sql::parse_script(sql);
+    if parsed.len() != 1 {
+        return Err(err!(SYNTAX_ERROR, "cannot insert multiple commands into a prepared statement"));
+    }
+    parsed.remove(0).1
+}
+
+fn is_plannable(s: &ast::Statement) -> bool {
+    matches!(
+        s,
+        ast::Statement::Query(_)
+            | ast::Statement::Insert(_)
+            | ast::Statement::Update { .. }
+            | ast::Statement::Delete(_)
+    )
+}
+
+fn is_txn_end(stmt: &Statement) -> bool {
+    matches!(stmt, Statement::Sql(s) if matches!(**s, ast::Statement::Commit { .. } | ast::Statement::Rollback { .. }))
+}
+
+fn statement_text(stmt: &Statement) -> String {
+    match stmt {
+        Statement::Sql(s) => s.to_string(),
+        Statement::Med(m) => format!("{m:?}"),
+    }
+}
+
+fn s_stmt(stmt: &Statement) -> &ast::Statement {
+    match stmt {
+        Statement::Sql(s) => s,
+        Statement::Med(_) => unreachable!("COPY is parsed by sqlparser"),
+    }
+}
