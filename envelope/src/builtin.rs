@@ -9,6 +9,7 @@ pub fn register(registry: &mut WrapperRegistry) {
     {
         registry.register(file_fdw::handler());
         registry.register(mot_engine::handler());
+        registry.register(remote_fdw::handler());
     }
     let _ = registry;
 }

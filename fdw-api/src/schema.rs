@@ -122,7 +122,7 @@ pub struct TableStats {
 
 /// Everything a wrapper needs to know about one foreign table: its identity, columns, and the
 /// options of the table, its server, the wrapper and the current user's mapping.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct TableDesc {
     /// The envelope's id of the relation (stable while it exists).
     pub id: u64,
@@ -152,5 +152,24 @@ impl TableDesc {
     /// postgres_fdw uses for per-table overrides of server settings).
     pub fn option(&self, key: &str) -> Option<&str> {
         self.table_options.get(key).or_else(|| self.server_options.get(key)).or_else(|| self.wrapper_options.get(key))
+    }
+}
+
+impl std::fmt::Debug for TableDesc {
+    /// User-mapping options hold credentials: only their names are shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mapping_keys: Vec<&str> = self.user_mapping_options.0.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("TableDesc")
+            .field("id", &self.id)
+            .field("schema", &self.schema)
+            .field("name", &self.name)
+            .field("columns", &self.columns)
+            .field("table_options", &self.table_options)
+            .field("server_name", &self.server_name)
+            .field("server_options", &self.server_options)
+            .field("wrapper_options", &self.wrapper_options)
+            .field("user_mapping_options", &mapping_keys)
+            .field("indexes", &self.indexes)
+            .finish()
     }
 }
