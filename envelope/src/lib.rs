@@ -29,6 +29,7 @@ pub mod bind;
 pub mod builtin;
 pub mod catalog;
 pub mod database;
+pub mod durability;
 pub mod exec;
 pub mod plan;
 pub mod sql;

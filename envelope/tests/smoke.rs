@@ -76,3 +76,47 @@ fn plain_tables_insert_update_delete() {
     assert_eq!(r.rows, vec![vec![Datum::Int4(7), Datum::Numeric("2.00".parse().unwrap())]]);
     assert_eq!(r.tag, "INSERT 0 1");
 }
+
+/// Sub-selects that become joins give the same answers as the sub-plans would, and the
+/// plans show the joins.
+#[test]
+fn decorrelated_subqueries() {
+    let db = Database::open_in_memory().unwrap();
+    let mut s = db.session();
+    for r in s.execute_batch(
+        "CREATE TABLE p (id int PRIMARY KEY, g int);
+         CREATE TABLE c (pid int, q int);
+         INSERT INTO p VALUES (1, 1), (2, 1), (3, 2), (4, NULL);
+         INSERT INTO c VALUES (1, 10), (1, 20), (2, 5), (3, 7), (NULL, 1);",
+    ) {
+        r.unwrap();
+    }
+    assert_eq!(
+        rows(&db, "SELECT id FROM p WHERE EXISTS (SELECT 1 FROM c WHERE c.pid = p.id) ORDER BY id"),
+        vec![vec!["1"], vec!["2"], vec!["3"]]
+    );
+    assert_eq!(
+        rows(&db, "SELECT id FROM p WHERE NOT EXISTS (SELECT 1 FROM c WHERE c.pid = p.id) ORDER BY id"),
+        vec![vec!["4"]]
+    );
+    assert_eq!(
+        rows(&db, "SELECT id FROM p WHERE id IN (SELECT pid FROM c WHERE q > 6) ORDER BY id"),
+        vec![vec!["1"], vec!["3"]]
+    );
+    // NOT IN with a NULL in the sub-select is never true.
+    assert_eq!(rows(&db, "SELECT count(*) FROM p WHERE id NOT IN (SELECT pid FROM c)"), vec![vec!["0"]]);
+    assert_eq!(
+        rows(&db, "SELECT c.pid, c.q FROM c WHERE c.q > (SELECT 0.8 * avg(c2.q) FROM c c2 WHERE c2.pid = c.pid) ORDER BY 1, 2"),
+        vec![vec!["1", "20"], vec!["2", "5"], vec!["3", "7"]]
+    );
+    let plan =
+        rows(&db, "EXPLAIN SELECT id FROM p WHERE EXISTS (SELECT 1 FROM c WHERE c.pid = p.id)").concat().join("\n");
+    assert!(plan.contains("Semi Join"), "{plan}");
+    let plan =
+        rows(&db, "EXPLAIN SELECT id FROM p WHERE NOT EXISTS (SELECT 1 FROM c WHERE c.pid = p.id)").concat().join("\n");
+    assert!(plan.contains("Anti Join"), "{plan}");
+    let plan = rows(&db, "EXPLAIN SELECT c.q FROM c WHERE c.q > (SELECT avg(c2.q) FROM c c2 WHERE c2.pid = c.pid)")
+        .concat()
+        .join("\n");
+    assert!(plan.contains("Left Join") && !plan.contains("SubPlan"), "{plan}");
+}

@@ -69,7 +69,8 @@ pub struct ForeignPath {
     /// Per qual of `RelInfo::quals`, same order: what this path does with it.
     pub qual_support: Vec<QualSupport>,
     /// For a parameterized path (nested-loop inner side): indexes into `RelInfo::join_quals`
-    /// that this path uses with values from the outer row. Empty for an unparameterized path.
+    /// that this path enforces exactly with values from the outer row (the envelope drops
+    /// those quals from the join). Empty for an unparameterized path.
     pub param_quals: Vec<usize>,
     /// Worker threads the wrapper's own parallel scan will use (0 or 1: serial). The envelope
     /// calls `begin_scan` once; the wrapper splits the work among its threads itself.

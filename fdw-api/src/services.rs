@@ -9,16 +9,8 @@ use std::sync::Arc;
 
 use crate::error::FdwResult;
 
-/// A WAL position: the byte offset of a record in the log.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Lsn(pub u64);
-
-impl std::fmt::Display for Lsn {
-    /// PostgreSQL's `X/XXXXXXXX` notation.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:X}/{:X}", self.0 >> 32, self.0 & 0xffff_ffff)
-    }
-}
+/// A WAL position: the byte offset of a record in the log (xlog's type, printed `X/XXXXXXXX`).
+pub use xlog::Lsn;
 
 /// A resource manager id: which component wrote a WAL record and must replay it.
 pub type RmgrId = u8;

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use fdw_api::{err, ExecContext, FdwResult, IsolationLevel, TableDesc, TxnId};
 use parking_lot::{Mutex, RwLock};
 
+use crate::durability::Durability;
 use crate::gc::Gc;
 use crate::table::Table;
 use crate::txn::Txn;
@@ -22,6 +23,8 @@ pub struct MotEngine {
     /// The commit clock: versions are drawn from it, so they never repeat.
     pub(crate) clock: AtomicU64,
     pub gc: Gc,
+    /// Redo logging and the checkpoint LSN (`durability`).
+    pub durability: Durability,
 }
 
 impl MotEngine {
@@ -84,10 +87,17 @@ impl MotEngine {
         t.lock().isolation = ctx.isolation;
     }
 
-    /// Validation (steps 1-3); a failure leaves nothing applied and the locks released.
+    /// Validation (steps 1-3) and the redo record; a failure leaves nothing applied and the
+    /// locks released.
     pub fn pre_commit(&self, xid: TxnId) -> FdwResult<()> {
         match self.existing(xid) {
-            Some(t) => t.lock().pre_commit(&self.gc),
+            Some(t) => {
+                let mut t = t.lock();
+                t.pre_commit(&self.gc)?;
+                // The redo record is written while the write set is still locked, so
+                // conflicting transactions log in their serialization order.
+                self.log_txn(&t, xid).inspect_err(|_| t.abort(&self.gc))
+            }
             None => Ok(()),
         }
     }

@@ -3,15 +3,17 @@
 //! Everything here translates between the API and the engine: planning goes to `plan.rs`,
 //! scans to `scan.rs`, writes to the transaction's write set (`txn.rs`), DDL, TRUNCATE and
 //! VACUUM to `ddl.rs`, the transaction lifecycle to `engine.rs`. MOT tables take no options.
-//! Durability (checkpoint, redo, recovery) is not offered yet (`durability_routine` is `None`).
+//! Durability (redo, checkpoint, recovery) lives in `durability`; this file hooks it in: `init`
+//! keeps the envelope's services, DDL is logged once it took effect.
 
 use std::sync::Arc;
 
 use fdw_api::eval::Program;
 use fdw_api::{
-    err, path_private, AnalyzeSample, Datum, DdlCommand, DdlRoutine, ExecContext, Expr, FdwResult, FdwRoutine,
-    ForeignModify, ForeignPath, ForeignScan, Lsn, MaintenanceRoutine, MemoryStat, ModifyKind, ModifyRoutine, RelInfo,
-    RelSize, Row, ScanRequest, SupportRoutine, TableDesc, TransactionRoutine, TxnId,
+    err, path_private, AnalyzeSample, Datum, DdlCommand, DdlRoutine, DurabilityRoutine, EnvelopeServices, ExecContext,
+    Expr, FdwResult, FdwRoutine, ForeignModify, ForeignPath, ForeignScan, Lsn, MaintenanceRoutine, MemoryStat,
+    ModifyKind, ModifyRoutine, RelInfo, RelSize, Row, ScanRequest, SupportRoutine, TableDesc, TransactionRoutine,
+    TxnId,
 };
 use parking_lot::Mutex;
 
@@ -46,6 +48,11 @@ pub fn handler() -> Arc<dyn FdwRoutine> {
 impl FdwRoutine for MotFdw {
     fn name(&self) -> &str {
         "mot_fdw"
+    }
+
+    fn init(&self, services: Arc<dyn EnvelopeServices>) -> FdwResult<()> {
+        self.engine.durability.set_services(services);
+        Ok(())
     }
 
     fn get_rel_size(&self, rel: &RelInfo) -> FdwResult<RelSize> {
@@ -125,6 +132,9 @@ impl FdwRoutine for MotFdw {
         Some(self)
     }
     fn maintenance_routine(&self) -> Option<&dyn MaintenanceRoutine> {
+        Some(self)
+    }
+    fn durability_routine(&self) -> Option<&dyn DurabilityRoutine> {
         Some(self)
     }
 }
@@ -208,7 +218,15 @@ impl SupportRoutine for MotFdw {
 
 impl DdlRoutine for MotFdw {
     fn validate_table_def(&self, command: &DdlCommand, ctx: &ExecContext) -> FdwResult<()> {
-        self.engine.ddl(command, ctx)
+        if let DdlCommand::CreateTable { table } = command {
+            // Catalog ids are never reused, so a table of this id can only be left over by a
+            // crash between MOT's DDL record and the catalog's: it is replaced.
+            if self.engine.durability.is_durable() {
+                self.engine.remove_table(table.id);
+            }
+        }
+        self.engine.ddl(command, ctx)?;
+        self.engine.log_ddl(command)
     }
 }
 

@@ -16,10 +16,12 @@
 //! - [`ddl`]: CREATE/DROP TABLE and INDEX, ALTER TABLE, TRUNCATE, VACUUM;
 //! - [`engine`]: tables, transactions, the commit clock; [`fdw`]: the `mot_fdw` wrapper.
 //!
-//! Not yet: durability (checkpoint, redo, recovery: the write set is shaped for a redo record,
-//! see [`txn`]), the lite execution path, parallel scans.
+//! - [`durability`]: redo records through the envelope's WAL, checkpoints, recovery.
+//!
+//! Not yet: the lite execution path, parallel scans.
 
 pub mod ddl;
+pub mod durability;
 pub mod engine;
 pub mod errors;
 pub mod fdw;

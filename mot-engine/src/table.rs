@@ -154,6 +154,16 @@ impl Table {
         self.next_row_id.fetch_add(1, Ordering::Relaxed)
     }
 
+    /// Makes sure row ids above `row_id` are never handed out again (recovery).
+    pub fn bump_row_id(&self, row_id: u64) {
+        self.next_row_id.fetch_max(row_id + 1, Ordering::Relaxed);
+    }
+
+    /// The next row id to be handed out (checkpoint).
+    pub fn next_row_id(&self) -> u64 {
+        self.next_row_id.load(Ordering::Relaxed)
+    }
+
     /// Committed live rows (exact).
     pub fn live_rows(&self) -> u64 {
         self.live.load(Ordering::Relaxed).max(0) as u64

@@ -42,10 +42,10 @@
 //!   transaction read it fails with 40001 where PostgreSQL would re-evaluate the row (EvalPlanQual).
 //!   Non-repeatable reads, phantoms and write skew are allowed.
 //!
-//! Durability (later): the install loop of `commit` visits the write set in lock order with
-//! (table id, row id, op, new row). A redo record is that list serialized, written through
-//! `EnvelopeServices::wal_insert` at the end of `pre_commit` (after validation, before the
-//! envelope's commit record), which is where a `DurabilityRoutine` will hook in.
+//! Durability: after a successful `pre_commit` (validated, every written record still locked)
+//! the engine serializes the write set in lock order (`for_each_write`) into a redo record and
+//! inserts it into the WAL (`durability::redo`), before the envelope's commit record. Because
+//! the locks are held, two transactions writing the same row log in their serialization order.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
@@ -556,6 +556,16 @@ impl Txn {
         }
         self.discard();
         Ok(())
+    }
+
+    /// Visits the writes of a validated transaction (after `pre_commit`, locks held) in lock
+    /// order: (table id, row id, new data or `None` for a delete, whether it is an insert).
+    /// This is what the redo record carries (`durability::redo`).
+    pub(crate) fn for_each_write(&self, mut f: impl FnMut(u64, u64, Option<&[Datum]>, bool)) {
+        let Some(cs) = &self.commit else { return };
+        for a in &cs.actions {
+            f(a.table.id, a.rec.row_id, a.new.as_deref(), a.act == Act::Insert);
+        }
     }
 
     /// Undoes a validated but uncommitted transaction (or drops an active one's state).

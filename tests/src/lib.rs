@@ -5,7 +5,8 @@
 //! - [`shell`]: the `sql` command (batch and interactive);
 //! - [`slt`]: the sqllogictest runner over a `Session`;
 //! - [`pg`]: the local PostgreSQL (the reference we compare against);
-//! - [`bench`]: benchmarks against PostgreSQL, one module per benchmark.
+//! - [`bench`]: benchmarks against PostgreSQL, one module per benchmark;
+//! - [`tpch`]: TPC-H data, setup, queries and answer comparison.
 
 pub mod bench;
 pub mod format;
@@ -13,6 +14,7 @@ pub mod pg;
 pub mod shell;
 pub mod slt;
 pub mod split;
+pub mod tpch;
 
 /// The Rust examples of the repository's README.md, compiled and run as doctests so the
 /// README cannot drift from the API.

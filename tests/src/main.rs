@@ -4,6 +4,10 @@
 //! harness sql [--data DIR] [-c SQL]... [-f FILE] [--csv]
 //! harness slt [--postgres] FILE...
 //! harness bench file-scan [--rows N]
+//! harness bench tpch [--sf SF]
+//! harness tpch-gen --dir DIR [--sf SF] [--format tbl|csv]
+//! harness tpch-setup --dir DIR [--data DATADIR]
+//! harness tpch-fixtures [--sf SF]
 //! ```
 
 use std::io::{IsTerminal, Read};
@@ -54,6 +58,8 @@ enum Command {
         #[command(subcommand)]
         bench: harness::bench::Bench,
     },
+    #[command(flatten)]
+    Tpch(harness::tpch::TpchCommand),
 }
 
 fn main() -> ExitCode {
@@ -72,6 +78,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Slt { postgres, files } => slt(&files, postgres),
         Command::Bench { bench } => {
             harness::bench::run(bench)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Tpch(command) => {
+            harness::tpch::run(command)?;
             Ok(ExitCode::SUCCESS)
         }
     }

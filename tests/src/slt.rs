@@ -235,6 +235,9 @@ mod tests {
                 None => Err(SltError(format!("cannot run {sql}"))),
             }
         }
+        fn engine_name(&self) -> &str {
+            "postgresql"
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! `Session` (a connection: settings, the current transaction, prepared statements).
 //!
 //! A session runs each statement of a script in turn: DDL goes to the catalog (a new catalog
-//! version is installed atomically and persisted to the data directory), queries and DML are
+//! version is installed atomically and logged to the WAL of an on-disk database), queries and DML are
 //! bound against a snapshot of the catalog, planned and executed. Every wrapper a transaction
 //! touches is driven through the transaction lifecycle at its end.
 
@@ -14,8 +14,11 @@ use fdw_api::services::{EnvelopeServices, VolatileServices};
 use fdw_api::{DataType, Datum, FdwError, FdwRoutine, Row};
 use parking_lot::{Mutex, RwLock};
 
+use xlog::{CheckpointPolicy, WalOptions};
+
 use crate::catalog::registry::WrapperRegistry;
 use crate::catalog::Catalog;
+use crate::durability::{recovery, Durability, RecoveryStats};
 use crate::Result;
 
 mod settings;
@@ -126,11 +129,21 @@ pub struct DatabaseBuilder {
     pub(crate) data_dir: Option<PathBuf>,
     wrappers: Vec<Arc<dyn FdwRoutine>>,
     builtin: bool,
+    wal_options: WalOptions,
+    checkpoint_policy: CheckpointPolicy,
+    background_checkpointer: bool,
 }
 
 impl DatabaseBuilder {
     pub fn new() -> Self {
-        DatabaseBuilder { data_dir: None, wrappers: Vec::new(), builtin: true }
+        DatabaseBuilder {
+            data_dir: None,
+            wrappers: Vec::new(),
+            builtin: true,
+            wal_options: WalOptions::default(),
+            checkpoint_policy: CheckpointPolicy::default(),
+            background_checkpointer: true,
+        }
     }
     /// Keep the catalog (and durable wrappers' data) in this directory; without one the
     /// database lives in memory.
@@ -150,6 +163,24 @@ impl DatabaseBuilder {
         self.builtin = on;
         self
     }
+    /// WAL settings of an on-disk database (segment size, wal_writer_delay, the file-system
+    /// layer, e.g. `xlog::FaultyIo` for fault-injection tests).
+    pub fn wal_options(mut self, opts: WalOptions) -> Self {
+        self.wal_options = opts;
+        self
+    }
+    /// When the background checkpointer runs (max_wal_size, checkpoint_timeout).
+    pub fn checkpoint_policy(mut self, policy: CheckpointPolicy) -> Self {
+        self.checkpoint_policy = policy;
+        self
+    }
+    /// Whether to run the background checkpointer (default true; CHECKPOINT always works).
+    pub fn background_checkpointer(mut self, on: bool) -> Self {
+        self.background_checkpointer = on;
+        self
+    }
+    /// Opens the database; with a data directory this runs crash recovery (see
+    /// `crate::durability::recovery`).
     pub fn open(self) -> Result<Database> {
         let mut registry = WrapperRegistry::new();
         if self.builtin {
@@ -158,41 +189,63 @@ impl DatabaseBuilder {
         for w in self.wrappers {
             registry.register(w);
         }
-        let services: Arc<dyn EnvelopeServices> = Arc::new(VolatileServices::default());
+        let (services, durable): (Arc<dyn EnvelopeServices>, _) = match &self.data_dir {
+            Some(dir) => {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| FdwError::io(format!("could not create data directory \"{}\"", dir.display()), &e))?;
+                let (wal, info, services) = recovery::open_wal(dir, self.wal_options)?;
+                (services.clone(), Some((wal, info, services)))
+            }
+            None => (Arc::new(VolatileServices::default()), None),
+        };
         for name in registry.names() {
             if let Some(w) = registry.get(&name) {
                 w.init(services.clone())?;
             }
         }
-        let catalog = match &self.data_dir {
-            Some(dir) => {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| FdwError::io(format!("could not create data directory \"{}\"", dir.display()), &e))?;
-                Catalog::load(dir, &registry)?
+        let (catalog, durability, next_xid) = match (&self.data_dir, durable) {
+            (Some(dir), Some((wal, info, ds))) => {
+                let r = recovery::recover(dir, &registry, wal, info, ds, self.checkpoint_policy)?;
+                (r.catalog, Some(r.durability), r.next_xid)
             }
-            None => Catalog::bootstrap(&registry),
+            _ => (Catalog::bootstrap(&registry), None, 1),
         };
-        Ok(Database {
-            inner: Arc::new(DbInner {
-                data_dir: self.data_dir,
-                registry,
-                catalog: RwLock::new(Arc::new(catalog)),
-                ddl_lock: Mutex::new(()),
-                services,
-                next_xid: AtomicU64::new(1),
-            }),
-        })
+        let inner = Arc::new(DbInner {
+            data_dir: self.data_dir,
+            registry,
+            catalog: RwLock::new(Arc::new(catalog)),
+            ddl_lock: Mutex::new(()),
+            services,
+            next_xid: AtomicU64::new(next_xid),
+            durability,
+        });
+        if self.background_checkpointer {
+            crate::durability::checkpoint::spawn_checkpointer(&inner);
+        }
+        Ok(Database { inner })
     }
 }
 
 pub(crate) struct DbInner {
-    data_dir: Option<PathBuf>,
+    pub(crate) data_dir: Option<PathBuf>,
     pub(crate) registry: WrapperRegistry,
     pub(crate) catalog: RwLock<Arc<Catalog>>,
     /// Serializes DDL: each DDL statement edits a private copy of the catalog and installs it.
     pub(crate) ddl_lock: Mutex<()>,
     pub(crate) services: Arc<dyn EnvelopeServices>,
     pub(crate) next_xid: AtomicU64,
+    /// The WAL and checkpoint state of an on-disk database.
+    pub(crate) durability: Option<Arc<Durability>>,
+}
+
+impl DbInner {
+    /// Makes a DDL statement's new catalog durable: a catalog record in the WAL, flushed.
+    pub(crate) fn log_catalog(&self, catalog: &Catalog, xid: u64) -> Result<()> {
+        match &self.durability {
+            Some(d) => d.log_catalog(&crate::catalog::persist::encode(catalog), xid),
+            None => Ok(()),
+        }
+    }
 }
 
 /// A database: its catalog, registered wrappers and (with a data directory) durable state.
@@ -221,6 +274,18 @@ impl Database {
     /// The data directory, if any.
     pub fn data_dir(&self) -> Option<&Path> {
         self.inner.data_dir.as_deref()
+    }
+    /// Runs a checkpoint now (what the CHECKPOINT statement does); `None` in memory.
+    pub fn checkpoint(&self) -> Result<Option<xlog::CheckpointResult>> {
+        crate::durability::checkpoint::run(&self.inner)
+    }
+    /// What crash recovery did when the database was opened (on-disk databases).
+    pub fn recovery_stats(&self) -> Option<RecoveryStats> {
+        self.inner.durability.as_ref().map(|d| d.recovery.clone())
+    }
+    /// The write-ahead log of an on-disk database.
+    pub fn wal(&self) -> Option<Arc<xlog::Wal>> {
+        self.inner.durability.as_ref().map(|d| d.wal.clone())
     }
 }
 

@@ -195,11 +195,11 @@ impl Session {
         }
         match r {
             Ok(res) => {
-                finish_txn(&ctx, &touched, true)?;
+                finish_txn(&self.db, self.settings.synchronous_commit, &ctx, &touched, true)?;
                 Ok(res)
             }
             Err(e) => {
-                let _ = finish_txn(&ctx, &touched, false);
+                let _ = finish_txn(&self.db, self.settings.synchronous_commit, &ctx, &touched, false);
                 Err(e)
             }
         }
@@ -248,10 +248,10 @@ impl Session {
         };
         let ctx = self.txn_ctx(&t);
         if t.failed {
-            finish_txn(&ctx, &t.touched, false)?;
+            finish_txn(&self.db, self.settings.synchronous_commit, &ctx, &t.touched, false)?;
             return Ok(QueryResult::tag("ROLLBACK"));
         }
-        finish_txn(&ctx, &t.touched, true)?;
+        finish_txn(&self.db, self.settings.synchronous_commit, &ctx, &t.touched, true)?;
         Ok(QueryResult::tag("COMMIT"))
     }
 
@@ -262,7 +262,7 @@ impl Session {
             return Ok(r);
         };
         let ctx = self.txn_ctx(&t);
-        finish_txn(&ctx, &t.touched, false)?;
+        finish_txn(&self.db, self.settings.synchronous_commit, &ctx, &t.touched, false)?;
         Ok(QueryResult::tag("ROLLBACK"))
     }
 
@@ -270,14 +270,7 @@ impl Session {
         if self.txn.is_some() {
             return Err(err!(ACTIVE_SQL_TRANSACTION, "CHECKPOINT cannot run inside a transaction block"));
         }
-        let lsn = self.db.services.current_lsn();
-        for name in self.db.registry.names() {
-            if let Some(d) = self.db.registry.get(&name).and_then(|w| w.durability_routine().map(|_| w.clone())) {
-                if let Some(r) = d.durability_routine() {
-                    r.checkpoint(lsn)?;
-                }
-            }
-        }
+        crate::durability::checkpoint::run(&self.db)?;
         Ok(QueryResult::tag("CHECKPOINT"))
     }
 
@@ -310,9 +303,7 @@ impl Session {
                 }
             }
         }
-        if let Some(dir) = &self.db.data_dir {
-            catalog.save(dir)?;
-        }
+        self.db.log_catalog(&catalog, ctx.xid)?;
         *self.db.catalog.write() = Arc::new(catalog);
         let mut r = QueryResult::tag(tag);
         r.notices = notices;

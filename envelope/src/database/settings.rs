@@ -16,6 +16,9 @@ pub(super) struct Settings {
     pub planner: PlannerSettings,
     pub isolation: IsolationLevel,
     pub work_mem_kb: u64,
+    /// Whether COMMIT waits for its WAL record to be durable (every value but `off`; there is
+    /// no replication, so `local`, `remote_write` and `remote_apply` behave as `on`).
+    pub synchronous_commit: bool,
     pub extra: Vec<(String, String)>,
 }
 
@@ -25,6 +28,7 @@ impl Default for Settings {
             planner: PlannerSettings::default(),
             isolation: IsolationLevel::ReadCommitted,
             work_mem_kb: 4096,
+            synchronous_commit: true,
             extra: vec![
                 ("client_encoding".into(), "UTF8".into()),
                 ("server_encoding".into(), "UTF8".into()),
@@ -110,6 +114,29 @@ impl Settings {
                     }
                 }
             }
+            "synchronous_commit" => {
+                let v = if reset { "on".to_string() } else { value.to_lowercase() };
+                let shown = match v.as_str() {
+                    "local" | "remote_write" | "remote_apply" => v.clone(),
+                    _ => match fdw_api::schema::parse_bool(&v) {
+                        Some(true) => "on".to_string(),
+                        Some(false) => "off".to_string(),
+                        None => {
+                            return Err(err!(
+                                INVALID_PARAMETER_VALUE,
+                                "invalid value for parameter \"{}\": \"{}\"",
+                                name,
+                                value
+                            )
+                            .with_hint("Available values: local, remote_write, remote_apply, on, off."))
+                        }
+                    },
+                };
+                self.synchronous_commit = shown != "off";
+                if let Some(slot) = self.extra.iter_mut().find(|(k, _)| k == "synchronous_commit") {
+                    slot.1 = shown;
+                }
+            }
             "server_version" | "server_encoding" => {
                 return Err(err!(CANT_CHANGE_RUNTIME_PARAM, "parameter \"{}\" cannot be changed", name))
             }
@@ -178,9 +205,9 @@ fn parse_memory(v: &str) -> Option<u64> {
 }
 
 fn format_memory(kb: u64) -> String {
-    if kb % (1024 * 1024) == 0 {
+    if kb.is_multiple_of(1024 * 1024) {
         format!("{}GB", kb / (1024 * 1024))
-    } else if kb % 1024 == 0 {
+    } else if kb.is_multiple_of(1024) {
         format!("{}MB", kb / 1024)
     } else {
         format!("{kb}kB")

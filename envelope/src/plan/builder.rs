@@ -22,11 +22,17 @@ pub(super) struct Planner<'s> {
     pub settings: &'s PlannerSettings,
     /// Next free parameter slot (nested-loop parameters are allocated after the binder's).
     pub next_param: usize,
+    /// An order the node being planned should deliver if a wrapper can do it cheaply (set
+    /// when a Sort sits on a single base relation; consumed by that relation's planning).
+    pub wanted_order: Option<Vec<fdw_api::PathKey>>,
 }
 
 /// Plans a bound statement.
 pub fn plan_query(q: &BoundQuery, settings: &PlannerSettings) -> FdwResult<PhysicalQuery> {
-    let mut p = Planner { settings, next_param: q.num_params };
+    let mut q = q.clone();
+    super::decorrelate::decorrelate(&mut q);
+    let q = &q;
+    let mut p = Planner { settings, next_param: q.num_params, wanted_order: None };
     let root = p.plan_exact(&q.plan)?;
     let mut subplans = Vec::with_capacity(q.subplans.len());
     for sp in &q.subplans {
@@ -198,6 +204,7 @@ impl Planner<'_> {
                     }
                 }
                 let child = self.plan(input, &creq)?;
+                let nds: Vec<Option<f64>> = group_by.iter().map(|g| distinct_of_expr(input, g)).collect();
                 let group_by: Vec<Expr> = group_by.iter().map(|g| remap(g, &child.map)).collect::<FdwResult<_>>()?;
                 let mut new_aggs = Vec::with_capacity(aggs.len());
                 for a in aggs {
@@ -212,7 +219,7 @@ impl Planner<'_> {
                 let (strategy, rows, cost) = if group_by.is_empty() {
                     (AggStrategy::Plain, 1.0, Cost::new(c.total + work, c.total + work + CPU_TUPLE_COST))
                 } else {
-                    let groups = estimate_groups(in_rows, group_by.len());
+                    let groups = estimate_groups_with(in_rows, nds.into_iter());
                     (AggStrategy::Hashed, groups, Cost::new(c.total + work, c.total + work + tuple_cost(groups)))
                 };
                 let output = columns.iter().map(|c| OutputColumn { name: c.name.clone(), ty: c.ty.clone() }).collect();
@@ -224,7 +231,10 @@ impl Planner<'_> {
                 for k in keys {
                     mark_columns(&k.expr, &mut creq);
                 }
-                let child = self.plan(input, &creq)?;
+                let (child, sorted) = self.plan_ordered(input, keys, &creq)?;
+                if sorted {
+                    return Ok(child);
+                }
                 let keys = remap_keys(keys, &child.map)?;
                 let (rows, c) = (child.plan.rows, child.plan.cost);
                 let startup = c.total + sort_cost(rows);
@@ -326,7 +336,20 @@ impl Planner<'_> {
             for k in keys {
                 mark_columns(&k.expr, &mut creq);
             }
-            let child = self.plan(sinput, &creq)?;
+            let (child, sorted) = self.plan_ordered(sinput, keys, &creq)?;
+            if sorted {
+                // The input arrives in order: a plain Limit suffices.
+                let lim = Some(Expr::Const { value: Datum::Int8(l), ty: fdw_api::DataType::Int8 });
+                let off = (o > 0).then_some(Expr::Const { value: Datum::Int8(o), ty: fdw_api::DataType::Int8 });
+                let in_rows = child.plan.rows;
+                let rows = (l as f64).min((in_rows - o as f64).max(0.0));
+                let c = child.plan.cost;
+                let frac = if in_rows > 0.0 { ((rows + o as f64) / in_rows).min(1.0) } else { 1.0 };
+                let cost = Cost::new(c.startup, c.startup + (c.total - c.startup) * frac);
+                let output = child.plan.output.clone();
+                let node = Node::Limit { input: Box::new(child.plan), limit: lim, offset: off };
+                return Ok(Planned { plan: make(node, output, cost, rows), map: child.map });
+            }
             let keys = remap_keys(keys, &child.map)?;
             let (in_rows, c) = (child.plan.rows, child.plan.cost);
             let n = (l + o) as f64;
@@ -353,10 +376,107 @@ impl Planner<'_> {
     }
 }
 
+impl Planner<'_> {
+    /// Plans the input of a sort, asking a lone base relation for that order; returns whether
+    /// the plan already delivers it (so no Sort is needed).
+    fn plan_ordered(&mut self, input: &LogicalPlan, keys: &[SortKey], req: &[bool]) -> FdwResult<(Planned, bool)> {
+        let wanted: Option<Vec<fdw_api::PathKey>> = keys
+            .iter()
+            .map(|k| match &k.expr {
+                Expr::Column { index, .. } => trace_to_table(input, *index).map(|column| fdw_api::PathKey {
+                    column,
+                    descending: k.descending,
+                    nulls_first: k.nulls_first,
+                }),
+                _ => None,
+            })
+            .collect();
+        let saved = std::mem::replace(&mut self.wanted_order, wanted.clone());
+        let child = self.plan(input, req);
+        self.wanted_order = saved;
+        let child = child?;
+        let sorted = wanted.is_some_and(|w| delivers_order(&child.plan, &w));
+        Ok((child, sorted))
+    }
+}
+
+/// The table column a logical column of `lp` comes from, when `lp` is a chain of
+/// projections and filters over one base relation.
+fn trace_to_table(lp: &LogicalPlan, col: usize) -> Option<usize> {
+    match lp {
+        LogicalPlan::Scan(s) => (col < s.table.columns.len()).then_some(col),
+        LogicalPlan::Filter { input, .. } => trace_to_table(input, col),
+        LogicalPlan::Project { input, exprs, .. } => match exprs.get(col)? {
+            Expr::Column { index, .. } => trace_to_table(input, *index),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Whether a plan (a scan under filters and projections) yields rows in `wanted` order.
+fn delivers_order(p: &Plan, wanted: &[fdw_api::PathKey]) -> bool {
+    match &p.node {
+        Node::ForeignScan(s) => {
+            s.request.path.pathkeys.len() >= wanted.len() && s.request.path.pathkeys[..wanted.len()] == *wanted
+        }
+        Node::Filter { input, .. } | Node::Project { input, .. } => delivers_order(input, wanted),
+        _ => false,
+    }
+}
+
 pub(super) fn remap_keys(keys: &[SortKey], map: &[Option<usize>]) -> FdwResult<Vec<SortKey>> {
     keys.iter()
         .map(|k| Ok(SortKey { expr: remap(&k.expr, map)?, descending: k.descending, nulls_first: k.nulls_first }))
         .collect()
+}
+
+/// Number of groups: the product of the keys' distinct counts (200 for a key without
+/// statistics, as PostgreSQL assumes), at most the input rows.
+pub(super) fn estimate_groups_with(rows: f64, nd: impl Iterator<Item = Option<f64>>) -> f64 {
+    let mut product = 1.0f64;
+    for d in nd {
+        product *= d.unwrap_or(cost::DEFAULT_NUM_DISTINCT);
+        if product > rows {
+            break;
+        }
+    }
+    rows.min(product).max(1.0)
+}
+
+/// Distinct values of a grouping expression (a column traced down to a base table with
+/// statistics).
+fn distinct_of_expr(lp: &LogicalPlan, e: &Expr) -> Option<f64> {
+    match e {
+        Expr::Column { index, .. } => distinct_of(lp, *index),
+        Expr::Cast { expr, .. } => distinct_of_expr(lp, expr),
+        _ => None,
+    }
+}
+
+fn distinct_of(lp: &LogicalPlan, col: usize) -> Option<f64> {
+    match lp {
+        LogicalPlan::Scan(s) => {
+            let stats = s.table.stats.as_ref()?;
+            let c = stats.columns.get(col)?.as_ref()?;
+            Some(cost::ColInfo { stats: Some(c), rel_rows: stats.row_count }.n_distinct())
+        }
+        LogicalPlan::Filter { input, .. }
+        | LogicalPlan::Sort { input, .. }
+        | LogicalPlan::Limit { input, .. }
+        | LogicalPlan::Distinct { input } => distinct_of(input, col),
+        LogicalPlan::Project { input, exprs, .. } => distinct_of_expr(input, exprs.get(col)?),
+        LogicalPlan::Join { left, right, .. } => {
+            let lw = left.arity();
+            if col < lw {
+                distinct_of(left, col)
+            } else {
+                distinct_of(right, col - lw)
+            }
+        }
+        LogicalPlan::Aggregate { input, group_by, .. } => distinct_of_expr(input, group_by.get(col)?),
+        _ => None,
+    }
 }
 
 /// Number of groups of `rows` rows grouped by `keys` columns without statistics:

@@ -40,12 +40,6 @@ pub fn explain(q: &PhysicalQuery, opts: ExplainOptions, stats: Option<&[NodeStat
         printed_subplans: vec![false; q.subplans.len()],
     };
     p.node(&q.root, 0, true);
-    // Sub-plans not attached to any node (none expected) are printed at the end.
-    for id in 0..q.subplans.len() {
-        if !p.printed_subplans[id] {
-            p.subplan(id, 1);
-        }
-    }
     p.lines
 }
 
@@ -366,17 +360,21 @@ impl Printer<'_> {
                     let q = s.alias.clone().unwrap_or_else(|| s.relation.clone());
                     s.request.table.columns.iter().map(|c| self.qualified(&q, &c.name)).collect()
                 };
-                let cond_label = if label.starts_with("Index") { "Index Cond" } else { "Pushed Filter" };
+                // A wrapper that describes its own conditions (Index Cond, Remote SQL) is
+                // trusted to; otherwise the pushed quals are listed here.
+                let own = s.wrapper.explain_scan(&s.request, self.opts.verbose);
                 let conds: Vec<&Expr> = s.request.param_quals.iter().chain(&s.request.quals).collect();
-                if !conds.is_empty() {
+                let describes =
+                    own.iter().any(|(k, _)| k.contains("Cond") || k.contains("Filter") || k == "Remote SQL");
+                if !describes && !conds.is_empty() {
                     let parts: Vec<String> = conds.iter().map(|q| self.deparse_top(q, &table_names)).collect();
-                    d.push(format!("{}: {}", cond_label, parts.join(" AND ")));
+                    d.push(format!("Pushed Filter: {}", wrap_and(&parts)));
                 }
                 if let Some(f) = &s.filter {
                     let names = self.names(p);
                     d.push(format!("Filter: {}", self.deparse_top(f, &names)));
                 }
-                for (k, v) in s.wrapper.explain_scan(&s.request, self.opts.verbose) {
+                for (k, v) in own {
                     d.push(format!("{}: {}", k, v));
                 }
                 name

@@ -51,6 +51,8 @@ struct ParamScan {
     cand: Cand,
     outer_mask: u64,
     params: Vec<(usize, Expr)>,
+    /// The join quals (over the global layout) the inner scan enforces with these params.
+    enforced: Vec<Expr>,
 }
 
 fn collect<'a>(lp: &'a LogicalPlan, offset: usize, leaves: &mut Vec<Leaf<'a>>, quals: &mut Vec<Expr>) {
@@ -129,7 +131,12 @@ impl Planner<'_> {
                             continue;
                         }
                         if let Some((col, other)) = equi_side(&q.expr, &leaves, i) {
-                            join_quals.push((col - leaf.offset, other.clone(), mask_of(other, &leaves)));
+                            join_quals.push((
+                                col - leaf.offset,
+                                other.clone(),
+                                mask_of(other, &leaves),
+                                q.expr.clone(),
+                            ));
                         }
                     }
                     let (cand, params) = self.plan_scan(scan, &local, &lneeded, &join_quals, leaf.offset, width)?;
@@ -296,7 +303,7 @@ impl Planner<'_> {
         scan: &ScanRel,
         quals: &[Expr],
         needed: &[bool],
-        join_quals: &[(usize, Expr, u64)],
+        join_quals: &[(usize, Expr, u64, Expr)],
         offset: usize,
         global_width: usize,
     ) -> FdwResult<(Cand, Vec<ParamScan>)> {
@@ -305,7 +312,7 @@ impl Planner<'_> {
         // Parameterized quals: `col = $p`, with $p set from the outer row.
         let mut jq_exprs = Vec::new();
         let mut jq_params = Vec::new();
-        for (col, other, mask) in join_quals {
+        for (col, other, mask, source) in join_quals {
             let ty = scan.table.columns[*col].ty.clone();
             let pid = self.alloc_internal_param();
             jq_exprs.push(Expr::Binary {
@@ -314,7 +321,7 @@ impl Planner<'_> {
                 right: Box::new(Expr::Param { index: pid, ty }),
                 ty: DataType::Bool,
             });
-            jq_params.push((pid, other.clone(), *mask));
+            jq_params.push((pid, other.clone(), *mask, source.clone()));
         }
         let needed_cols: Vec<usize> = (0..ncols).filter(|c| needed.get(*c).copied().unwrap_or(false)).collect();
         let rel = RelInfo {
@@ -322,7 +329,7 @@ impl Planner<'_> {
             quals: pushed.clone(),
             join_quals: jq_exprs.clone(),
             needed_columns: needed_cols.clone(),
-            useful_orders: Vec::new(),
+            useful_orders: self.wanted_order.clone().into_iter().collect(),
             max_parallel_workers: self.settings.max_parallel_workers,
         };
         let size = scan.routine.get_rel_size(&rel)?;
@@ -348,27 +355,35 @@ impl Planner<'_> {
             size.rows.max(1.0).min(total_rows * sel.max(0.0)).max(size.rows.min(total_rows * sel))
         };
         let rows = rows.max(1.0);
-        let mut best: Option<Cand> = None;
+        let wanted = self.wanted_order.take();
+        let mut best: Option<(f64, Cand)> = None;
         let mut params = Vec::new();
         for path in &paths {
             let cand =
                 self.scan_plan(scan, path, &pushed, &local, needed, &jq_exprs, offset, global_width, rows, &col_info)?;
             if path.param_quals.is_empty() {
-                if best.as_ref().is_none_or(|b| cand.plan.cost.total < b.plan.cost.total) {
-                    best = Some(cand);
+                // A path delivering the wanted order saves the sort above it.
+                let sorted =
+                    wanted.as_ref().is_some_and(|w| path.pathkeys.len() >= w.len() && path.pathkeys[..w.len()] == **w);
+                let penalty = if wanted.is_some() && !sorted { cost::sort_cost(rows) } else { 0.0 };
+                let effective = cand.plan.cost.total + penalty;
+                if best.as_ref().is_none_or(|(b, _)| effective < *b) {
+                    best = Some((effective, cand));
                 }
             } else {
                 let mut outer_mask = 0;
                 let mut ps = Vec::new();
+                let mut enforced = Vec::new();
                 for &k in &path.param_quals {
-                    let (pid, other, mask) = &jq_params[k];
+                    let (pid, other, mask, source) = &jq_params[k];
                     outer_mask |= mask;
                     ps.push((*pid, other.clone()));
+                    enforced.push(source.clone());
                 }
-                params.push(ParamScan { cand, outer_mask, params: ps });
+                params.push(ParamScan { cand, outer_mask, params: ps, enforced });
             }
         }
-        let best = best.ok_or_else(|| {
+        let (_, best) = best.ok_or_else(|| {
             err!(
                 FDW_ERROR,
                 "foreign-data wrapper {} offered no unparameterized path for \"{}\"",
@@ -406,10 +421,7 @@ impl Planner<'_> {
             }
         }
         // Columns the scan returns: the needed ones plus those the local filter reads.
-        let mut want = vec![false; ncols];
-        for c in 0..ncols {
-            want[c] = needed.get(c).copied().unwrap_or(false);
-        }
+        let mut want: Vec<bool> = (0..ncols).map(|c| needed.get(c).copied().unwrap_or(false)).collect();
         for q in &filter {
             mark_columns(q, &mut want);
         }
@@ -608,7 +620,9 @@ impl Planner<'_> {
                 ps.params.iter().map(|(p, e)| Ok((*p, remap(e, &outer.map)?))).collect::<FdwResult<_>>()?;
             let pi = &ps.cand.plan;
             let map = concat_maps(outer, &ps.cand);
-            let qual = match Expr::conjunction(connecting.iter().map(|q| q.expr.clone()).collect()) {
+            let rest: Vec<Expr> =
+                connecting.iter().map(|q| q.expr.clone()).filter(|e| !ps.enforced.contains(e)).collect();
+            let qual = match Expr::conjunction(rest) {
                 Some(q) => Some(remap(&q, &map)?),
                 None => None,
             };
@@ -661,7 +675,7 @@ impl Planner<'_> {
             if q.has_subplan() || cols.is_empty() {
                 return true;
             }
-            if *join_type == JoinType::Left && cols.iter().all(|c| *c >= lw) {
+            if matches!(join_type, JoinType::Left | JoinType::Semi | JoinType::Anti) && cols.iter().all(|c| *c >= lw) {
                 right_only.push(shift(q, -(lw as isize)));
                 return false;
             }
@@ -680,7 +694,8 @@ impl Planner<'_> {
             None => (**right).clone(),
         };
         let mut lreq: Vec<bool> = (0..lw).map(|i| req.get(i).copied().unwrap_or(true)).collect();
-        let mut rreq: Vec<bool> = (0..rw).map(|i| req.get(lw + i).copied().unwrap_or(true)).collect();
+        let mut rreq: Vec<bool> =
+            (0..rw).map(|i| join_type.emits_inner() && req.get(lw + i).copied().unwrap_or(true)).collect();
         for q in &conjuncts {
             for c in q.columns() {
                 if c < lw {
@@ -695,7 +710,9 @@ impl Planner<'_> {
         let outer = Cand { plan: l.plan, map: l.map.iter().copied().chain(std::iter::repeat_n(None, rw)).collect() };
         let inner_map: Vec<Option<usize>> = std::iter::repeat_n(None, lw).chain(r.map.iter().copied()).collect();
         let inner = Cand { plan: r.plan, map: inner_map };
+        // Expressions of the join see outer ++ inner, whatever the join emits.
         let joined = concat_maps(&outer, &inner);
+        let qual_map = joined.clone();
         let (o, i) = (&outer.plan, &inner.plan);
         let mut okeys = Vec::new();
         let mut ikeys = Vec::new();
@@ -710,7 +727,7 @@ impl Planner<'_> {
             }
         }
         let residual = match Expr::conjunction(residual) {
-            Some(x) => Some(remap(&x, &joined)?),
+            Some(x) => Some(remap(&x, &qual_map)?),
             None => None,
         };
         let sel = if okeys.is_empty() {
@@ -740,7 +757,7 @@ impl Planner<'_> {
             make(node, output, Cost::new(startup, total), rows)
         } else {
             let qual = match Expr::conjunction(conjuncts) {
-                Some(x) => Some(remap(&x, &joined)?),
+                Some(x) => Some(remap(&x, &qual_map)?),
                 None => None,
             };
             let mat = make(Node::Materialize { input: Box::new(i.clone()) }, i.output.clone(), i.cost, i.rows);

@@ -15,6 +15,7 @@
 
 mod builder;
 pub mod cost;
+pub mod decorrelate;
 pub mod explain;
 mod joins;
 pub mod physical;

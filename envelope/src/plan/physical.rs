@@ -284,7 +284,7 @@ pub fn for_each_child(p: &Plan, f: &mut dyn FnMut(&Plan)) {
             f(left);
             f(right);
         }
-        Node::Append { inputs } => inputs.iter().for_each(|i| f(i)),
+        Node::Append { inputs } => inputs.iter().for_each(f),
         Node::Modify(m) => f(&m.input),
     }
 }

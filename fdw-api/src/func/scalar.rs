@@ -8,7 +8,7 @@ use rust_decimal::prelude::*;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::error::{FdwError, FdwResult, SqlState};
-use crate::eval::ops::{self, check_f64, div_zero, int_range};
+use crate::eval::ops::{self, int_range};
 use crate::expr::{BinaryOp, ScalarFunc};
 use crate::types::compare::cmp_datum;
 use crate::types::numeric as num;
@@ -202,10 +202,8 @@ fn concat(args: &[&Datum], sep: Option<&str>) -> Datum {
             out.push_str(s);
         }
         first = false;
-        match a {
-            Datum::Bool(b) => out.push_str(if *b { "t" } else { "f" }),
-            _ => a.write_text(&mut out),
-        }
+        // concat uses each type's output function (`t` for true, unlike a cast to text).
+        a.write_text(&mut out);
     }
     Datum::text(&out)
 }
@@ -375,20 +373,6 @@ fn initcap(s: &str) -> String {
         }
     }
     out
-}
-
-/// `mod` and `%` on integers share the division-by-zero check; kept for callers that need
-/// the integer kernel directly.
-pub fn int_mod(a: i64, b: i64) -> FdwResult<i64> {
-    if b == 0 {
-        return Err(div_zero());
-    }
-    Ok(if b == -1 { 0 } else { a % b })
-}
-
-/// Float math helper with PostgreSQL's overflow check, for callers outside this module.
-pub fn checked_float(v: f64) -> FdwResult<f64> {
-    check_f64(v, false, true)
 }
 
 #[cfg(test)]

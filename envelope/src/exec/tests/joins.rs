@@ -249,7 +249,8 @@ fn hash_table_survives_rescans_when_the_inner_side_is_parameter_free() {
     assert_eq!(got.len(), 3 * expected(JoinType::Full).len());
     let third: Vec<Row> = got.iter().filter(|r| r[0] == i(3)).map(|r| r[1..].to_vec()).collect();
     assert_eq!(sorted(third), expected(JoinType::Full));
-    assert_eq!((bf.log.lock().unwrap().begins, bf.log.lock().unwrap().rescans), (1, 0));
+    let log = bf.log.lock().unwrap();
+    assert_eq!((log.begins, log.rescans), (1, 0));
     assert_eq!(pf.log.lock().unwrap().rescans, 2);
 }
 
