@@ -33,6 +33,7 @@ pub mod durability;
 pub mod exec;
 pub mod plan;
 pub mod sql;
+pub mod srf;
 
 pub use database::{Column, Database, DatabaseBuilder, PreparedStatement, QueryResult, Session};
 pub use fdw_api::{DataType, Datum, FdwError as Error, Row, SqlState};

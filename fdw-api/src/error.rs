@@ -39,6 +39,8 @@ impl SqlState {
     pub const INVALID_PASSWORD: SqlState = SqlState("28P01");
     pub const DEPENDENT_OBJECTS_STILL_EXIST: SqlState = SqlState("2BP01");
     pub const INVALID_CURSOR_NAME: SqlState = SqlState("34000");
+    pub const DUPLICATE_PSTATEMENT: SqlState = SqlState("42P05");
+    pub const UNDEFINED_PSTATEMENT: SqlState = SqlState("26000");
     pub const T_R_SERIALIZATION_FAILURE: SqlState = SqlState("40001");
     pub const T_R_DEADLOCK_DETECTED: SqlState = SqlState("40P01");
     pub const SYNTAX_ERROR: SqlState = SqlState("42601");

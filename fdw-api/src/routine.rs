@@ -240,10 +240,14 @@ pub struct JoinRelInfo {
     pub quals: Vec<Expr>,
 }
 
-/// A grouping/aggregation over one relation of the wrapper.
+/// A grouping/aggregation over one relation of the wrapper. Expressions are over the
+/// table's columns; the output is the group keys followed by the aggregates.
 #[derive(Clone, Debug)]
 pub struct UpperRelInfo {
     pub input: Arc<TableDesc>,
+    /// The WHERE quals over the input table (all must be applied remotely for the path to be
+    /// correct: a wrapper that cannot ship one of them must offer no path).
+    pub input_quals: Vec<Expr>,
     pub group_by: Vec<Expr>,
     pub aggregates: Vec<(crate::expr::AggFunc, Vec<Expr>, bool)>,
     pub having: Option<Expr>,

@@ -291,6 +291,7 @@ impl PushdownRoutine for PostgresFdw {
 
     fn get_upper_paths(&self, upper: &UpperRelInfo) -> FdwResult<Vec<ForeignPath>> {
         let ok = upper.group_by.iter().all(|g| is_shippable(g) && !has_param(g) && !matches!(g, Expr::Const { .. }))
+            && upper.input_quals.iter().all(|q| is_shippable(q) && !has_param(q))
             && upper.aggregates.iter().all(|(_, args, _)| args.iter().all(|a| is_shippable(a) && !has_param(a)))
             && upper.having.as_ref().is_none_or(|h| is_shippable(h) && !has_param(h));
         if !ok {
@@ -303,7 +304,7 @@ impl PushdownRoutine for PostgresFdw {
         let scan = plan::local_cost(t, &s, total, rows, 0);
         let source = Source::Agg {
             input: t.clone(),
-            input_quals: Vec::new(),
+            input_quals: upper.input_quals.clone(),
             group_by: upper.group_by.clone(),
             aggregates: upper.aggregates.clone(),
             having: upper.having.clone(),

@@ -150,6 +150,7 @@ fn join_and_aggregate_paths_run_as_one_remote_query() {
 
     let upper = UpperRelInfo {
         input: a.clone(),
+        input_quals: vec![],
         group_by: vec![col(1, DataType::Text)],
         aggregates: vec![(AggFunc::CountStar, vec![], false), (AggFunc::Sum, vec![col(0, DataType::Int4)], false)],
         having: Some(bin(BinaryOp::Gt, col(2, DataType::Int8), int8(150))),

@@ -9,6 +9,7 @@
 //! - [`tpch`]: TPC-H data, setup, queries and answer comparison.
 
 pub mod bench;
+pub mod crash;
 pub mod format;
 pub mod pg;
 pub mod shell;

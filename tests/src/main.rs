@@ -5,6 +5,7 @@
 //! harness slt [--postgres] FILE...
 //! harness bench file-scan [--rows N]
 //! harness bench tpch [--sf SF]
+//! harness bench oltp [--scale 10] [--threads 1,2] [--seconds 10]
 //! harness tpch-gen --dir DIR [--sf SF] [--format tbl|csv]
 //! harness tpch-setup --dir DIR [--data DATADIR]
 //! harness tpch-fixtures [--sf SF]
@@ -60,6 +61,8 @@ enum Command {
     },
     #[command(flatten)]
     Tpch(harness::tpch::TpchCommand),
+    #[command(flatten)]
+    Durability(harness::crash::DurabilityCommand),
 }
 
 fn main() -> ExitCode {
@@ -84,6 +87,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             harness::tpch::run(command)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Durability(command) => harness::crash::run_command(command).map(|_| ExitCode::SUCCESS),
     }
 }
 

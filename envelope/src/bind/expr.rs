@@ -581,6 +581,10 @@ impl Binder<'_> {
         if &from == target || *target == DataType::Unknown {
             return Ok(x);
         }
+        // Dropping a type modifier (numeric(10,2) to numeric) changes no value.
+        if target.without_modifier() == *target && from.without_modifier() == *target {
+            return Ok(x);
+        }
         match x {
             Expr::Const { value: Datum::Null, .. } => Ok(Expr::null(target.clone())),
             Expr::Const { value: Datum::Text(s), ty: DataType::Unknown } => {

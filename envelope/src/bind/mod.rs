@@ -74,11 +74,17 @@ impl<'a> Binder<'a> {
         }
     }
 
+    /// Declares the types of `$1..$n` (PREPARE name (types) AS ...).
+    pub fn with_param_types(mut self, types: &[DataType]) -> Self {
+        self.param_types = types.to_vec();
+        self
+    }
+
     /// Binds a query or DML statement.
     pub fn bind_statement(mut self, stmt: &ast::Statement) -> FdwResult<BoundQuery> {
-        let n = max_placeholder(stmt)?;
+        let n = max_placeholder(stmt)?.max(self.param_types.len());
         self.next_param = n;
-        self.param_types = vec![DataType::Unknown; n];
+        self.param_types.resize(n, DataType::Unknown);
         let plan = match stmt {
             ast::Statement::Query(q) => {
                 let (plan, _scope) = self.bind_query(q)?;
@@ -104,6 +110,20 @@ impl<'a> Binder<'a> {
         let param_types =
             self.param_types.iter().map(|t| if *t == DataType::Unknown { DataType::Text } else { t.clone() }).collect();
         Ok(BoundQuery { plan, subplans: self.subplans, num_params: self.next_param, param_types, columns })
+    }
+
+    /// Evaluates constant argument expressions (EXECUTE's parameters) as values of `types`.
+    pub fn eval_constants(mut self, args: &[ast::Expr], types: &[DataType]) -> FdwResult<Vec<fdw_api::Datum>> {
+        let scope = scope::Scope::new();
+        let mut out = Vec::with_capacity(args.len());
+        for (a, t) in args.iter().zip(types) {
+            let mut cx = expr::ExprCtx::new(&scope, "EXECUTE parameter");
+            let e = self.bind_expr(a, &mut cx)?;
+            let e = self.assign_coerce(e, t, "parameter")?;
+            let p = fdw_api::eval::Program::compile(&e)?;
+            out.push(p.eval(&[], &mut fdw_api::eval::EvalContext::default())?);
+        }
+        Ok(out)
     }
 
     /// Allocates an internal parameter slot.

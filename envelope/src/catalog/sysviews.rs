@@ -57,6 +57,8 @@ fn info_view(cat: &Catalog, name: &str) -> Option<(Vec<ColumnDef>, Vec<Row>)> {
         "foreign_tables" => info_foreign_tables(cat),
         "foreign_servers" => info_foreign_servers(cat),
         "foreign_data_wrappers" => info_foreign_data_wrappers(cat),
+        "foreign_table_options" => info_foreign_table_options(cat),
+        "foreign_server_options" => info_foreign_server_options(cat),
         _ => return None,
     })
 }
@@ -611,6 +613,39 @@ fn info_foreign_tables(cat: &Catalog) -> (Vec<ColumnDef>, Vec<Row>) {
     ]);
     let rows = foreign_tables(cat)
         .map(|r| vec![t(DATABASE_NAME), t(&r.schema), t(&r.name), t(DATABASE_NAME), t(&r.server)])
+        .collect();
+    (c, rows)
+}
+
+/// One row per option of each foreign table, as information_schema.foreign_table_options.
+fn info_foreign_table_options(cat: &Catalog) -> (Vec<ColumnDef>, Vec<Row>) {
+    use DataType::*;
+    let c = cols(&[
+        ("foreign_table_catalog", Text),
+        ("foreign_table_schema", Text),
+        ("foreign_table_name", Text),
+        ("option_name", Text),
+        ("option_value", Text),
+    ]);
+    let rows = foreign_tables(cat)
+        .flat_map(|r| r.options.iter().map(move |(k, v)| vec![t(DATABASE_NAME), t(&r.schema), t(&r.name), t(k), t(v)]))
+        .collect();
+    (c, rows)
+}
+
+/// One row per option of each server, as information_schema.foreign_server_options.
+fn info_foreign_server_options(cat: &Catalog) -> (Vec<ColumnDef>, Vec<Row>) {
+    use DataType::*;
+    let c = cols(&[
+        ("foreign_server_catalog", Text),
+        ("foreign_server_name", Text),
+        ("option_name", Text),
+        ("option_value", Text),
+    ]);
+    let rows = cat
+        .servers
+        .values()
+        .flat_map(|s| s.options.iter().map(move |(k, v)| vec![t(DATABASE_NAME), t(&s.name), t(k), t(v)]))
         .collect();
     (c, rows)
 }

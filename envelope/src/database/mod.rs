@@ -22,7 +22,6 @@ use crate::durability::{recovery, Durability, RecoveryStats};
 use crate::Result;
 
 mod settings;
-use settings::Settings;
 
 /// A result column.
 #[derive(Clone, Debug, PartialEq)]
@@ -218,6 +217,7 @@ impl DatabaseBuilder {
             services,
             next_xid: AtomicU64::new(next_xid),
             durability,
+            locks: locks::LockManager::new(),
         });
         if self.background_checkpointer {
             crate::durability::checkpoint::spawn_checkpointer(&inner);
@@ -236,6 +236,8 @@ pub(crate) struct DbInner {
     pub(crate) next_xid: AtomicU64,
     /// The WAL and checkpoint state of an on-disk database.
     pub(crate) durability: Option<Arc<Durability>>,
+    /// Table locks held by running transactions (`locks.rs`).
+    pub(crate) locks: locks::LockManager,
 }
 
 impl DbInner {
@@ -269,7 +271,7 @@ impl Database {
     }
     /// A new session (connection) as user `postgres`.
     pub fn session(&self) -> Session {
-        Session { db: self.inner.clone(), settings: Settings::default(), txn: None }
+        Session::new(self.inner.clone())
     }
     /// The data directory, if any.
     pub fn data_dir(&self) -> Option<&Path> {
@@ -290,6 +292,7 @@ impl Database {
 }
 
 mod copy;
+mod locks;
 mod session;
 mod txn;
 

@@ -1,5 +1,6 @@
 //! A session: statement dispatch, transaction blocks, prepared statements, EXPLAIN.
 
+use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
@@ -41,9 +42,16 @@ pub struct Session {
     pub(super) db: Arc<DbInner>,
     pub(super) settings: Settings,
     pub(super) txn: Option<TxnState>,
+    /// SQL-level prepared statements (PREPARE name AS ...): the statement and its declared
+    /// parameter types.
+    sql_prepared: HashMap<String, (ast::Statement, Vec<DataType>)>,
 }
 
 impl Session {
+    pub(super) fn new(db: Arc<DbInner>) -> Session {
+        Session { db, settings: Settings::default(), txn: None, sql_prepared: HashMap::new() }
+    }
+
     /// Runs every statement of `sql` in order and returns their results; stops after the
     /// first failing statement, whose error is the last element.
     pub fn execute_batch(&mut self, sql: &str) -> Vec<Result<QueryResult>> {
@@ -110,6 +118,59 @@ impl Session {
         self.run(&parsed, &stmt.sql, &converted)
     }
 
+    fn sql_prepare(
+        &mut self,
+        name: &ast::Ident,
+        types: &[ast::DataType],
+        stmt: &ast::Statement,
+    ) -> Result<QueryResult> {
+        let name = sql::ident_name(name);
+        if self.sql_prepared.contains_key(&name) {
+            return Err(err!(DUPLICATE_PSTATEMENT, "prepared statement \"{}\" already exists", name));
+        }
+        let types: Vec<DataType> = types.iter().map(sql::data_type).collect::<Result<_>>()?;
+        // Bind once now so errors surface at PREPARE, as in PostgreSQL.
+        let catalog = self.db.catalog.read().clone();
+        let bound = Binder::new(&catalog, &self.db.registry, crate::catalog::SUPERUSER)
+            .with_param_types(&types)
+            .bind_statement(stmt)?;
+        let mut all = bound.param_types;
+        for (i, t) in types.into_iter().enumerate() {
+            if i < all.len() {
+                all[i] = t;
+            }
+        }
+        self.sql_prepared.insert(name, (stmt.clone(), all));
+        Ok(QueryResult::tag("PREPARE"))
+    }
+
+    fn sql_execute(&mut self, name: &ast::ObjectName, args: &[ast::Expr]) -> Result<QueryResult> {
+        let (_, name) = sql::object_name(name)?;
+        let Some((stmt, types)) = self.sql_prepared.get(&name).cloned() else {
+            return Err(err!(UNDEFINED_PSTATEMENT, "prepared statement \"{}\" does not exist", name));
+        };
+        if args.len() != types.len() {
+            return Err(err!(SYNTAX_ERROR, "wrong number of parameters for prepared statement \"{}\"", name)
+                .with_detail(format!("Expected {} parameters but got {}.", types.len(), args.len())));
+        }
+        let catalog = self.db.catalog.read().clone();
+        let values =
+            Binder::new(&catalog, &self.db.registry, crate::catalog::SUPERUSER).eval_constants(args, &types)?;
+        let text = stmt.to_string();
+        let stmt = Statement::Sql(Box::new(stmt));
+        self.run_inner(&stmt, &text, &values)
+    }
+
+    fn sql_deallocate(&mut self, name: &ast::Ident) -> Result<QueryResult> {
+        let name = sql::ident_name(name);
+        if name == "all" {
+            self.sql_prepared.clear();
+        } else if self.sql_prepared.remove(&name).is_none() {
+            return Err(err!(UNDEFINED_PSTATEMENT, "prepared statement \"{}\" does not exist", name));
+        }
+        Ok(QueryResult::tag("DEALLOCATE"))
+    }
+
     /// Whether an explicit transaction block is open.
     pub fn in_transaction(&self) -> bool {
         self.txn.is_some()
@@ -145,7 +206,15 @@ impl Session {
                     return Err(FdwError::feature("savepoints are not supported"));
                 }
                 ast::Statement::Set(set) => return self.settings.set(set).map(|_| QueryResult::tag("SET")),
+                ast::Statement::Prepare { name, data_types, statement } => {
+                    return self.sql_prepare(name, data_types, statement)
+                }
+                ast::Statement::Execute { name: Some(name), parameters, .. } => {
+                    return self.sql_execute(name, parameters)
+                }
+                ast::Statement::Deallocate { name, .. } => return self.sql_deallocate(name),
                 ast::Statement::ShowVariable { variable } => return self.settings.show(variable),
+                ast::Statement::Vacuum(v) => return self.run_vacuum(v),
                 ast::Statement::Copy { .. } => {
                     return self.in_statement_txn(|sess, ctx, touched| sess.run_copy(s_stmt(stmt), ctx, touched));
                 }
@@ -193,16 +262,15 @@ impl Session {
             }
             return r;
         }
-        match r {
-            Ok(res) => {
-                finish_txn(&self.db, self.settings.synchronous_commit, &ctx, &touched, true)?;
-                Ok(res)
-            }
+        let r = match r {
+            Ok(res) => finish_txn(&self.db, self.settings.synchronous_commit, &ctx, &touched, true).map(|_| res),
             Err(e) => {
                 let _ = finish_txn(&self.db, self.settings.synchronous_commit, &ctx, &touched, false);
                 Err(e)
             }
-        }
+        };
+        self.db.locks.release_all(xid);
+        r
     }
 
     fn begin(&mut self, s: &ast::Statement) -> Result<QueryResult> {
@@ -247,12 +315,11 @@ impl Session {
             return Ok(r);
         };
         let ctx = self.txn_ctx(&t);
-        if t.failed {
-            finish_txn(&self.db, self.settings.synchronous_commit, &ctx, &t.touched, false)?;
-            return Ok(QueryResult::tag("ROLLBACK"));
-        }
-        finish_txn(&self.db, self.settings.synchronous_commit, &ctx, &t.touched, true)?;
-        Ok(QueryResult::tag("COMMIT"))
+        let commit = !t.failed;
+        let r = finish_txn(&self.db, self.settings.synchronous_commit, &ctx, &t.touched, commit);
+        self.db.locks.release_all(t.xid);
+        r?;
+        Ok(QueryResult::tag(if commit { "COMMIT" } else { "ROLLBACK" }))
     }
 
     fn rollback(&mut self) -> Result<QueryResult> {
@@ -262,7 +329,9 @@ impl Session {
             return Ok(r);
         };
         let ctx = self.txn_ctx(&t);
-        finish_txn(&self.db, self.settings.synchronous_commit, &ctx, &t.touched, false)?;
+        let r = finish_txn(&self.db, self.settings.synchronous_commit, &ctx, &t.touched, false);
+        self.db.locks.release_all(t.xid);
+        r?;
         Ok(QueryResult::tag("ROLLBACK"))
     }
 
@@ -280,6 +349,7 @@ impl Session {
         ctx: &ExecContext,
         touched: &mut Vec<Arc<dyn FdwRoutine>>,
     ) -> Result<QueryResult> {
+        self.lock_ddl(stmt, ctx)?;
         let _guard = self.db.ddl_lock.lock();
         let mut catalog = (**self.db.catalog.read()).clone();
         let mut notices = Vec::new();
@@ -354,6 +424,7 @@ impl Session {
         let mut params_full = params.to_vec();
         params_full.resize(physical.num_params, Datum::Null);
         collect_wrappers(&physical, touched);
+        self.lock_plan(&catalog, &physical, ctx)?;
         begin_wrappers(ctx, touched, self.txn.as_ref())?;
         if let Some(opts) = explain_opts {
             let mut lines;
@@ -403,7 +474,7 @@ impl Session {
 }
 
 /// The wrappers a plan reads or writes.
-fn collect_wrappers(q: &PhysicalQuery, out: &mut Vec<Arc<dyn FdwRoutine>>) {
+pub(super) fn collect_wrappers(q: &PhysicalQuery, out: &mut Vec<Arc<dyn FdwRoutine>>) {
     fn walk(p: &Plan, out: &mut Vec<Arc<dyn FdwRoutine>>) {
         let w = match &p.node {
             Node::ForeignScan(s) => Some(s.wrapper.clone()),

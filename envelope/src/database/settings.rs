@@ -40,6 +40,7 @@ impl Default for Settings {
                 ("standard_conforming_strings".into(), "on".into()),
                 ("extra_float_digits".into(), "1".into()),
                 ("statement_timeout".into(), "0".into()),
+                ("lock_timeout".into(), "10s".into()),
                 ("synchronous_commit".into(), "on".into()),
                 ("application_name".into(), "".into()),
                 ("client_min_messages".into(), "notice".into()),

@@ -37,9 +37,10 @@ use std::time::Instant;
 use fdw_api::services::RmgrId;
 use fdw_api::{EnvelopeServices, FdwError, FdwResult, Lsn, SqlState, TxnId};
 use parking_lot::{Mutex, RwLock};
-use xlog::{CheckpointPolicy, Record, RmgrTable, Wal, XlogError};
+use xlog::{Record, RmgrTable, Wal, XlogError};
 
 pub use recovery::RecoveryStats;
+pub use xlog::{CheckpointPolicy, Fault, FaultyIo, WalOptions};
 
 /// The envelope's transaction manager.
 pub const RM_XACT: RmgrId = 1;
@@ -144,6 +145,16 @@ pub fn rmgr_table() -> RmgrTable {
         format!("SNAPSHOT {} bytes; {objects} relations", rec.payload.len())
     });
     t
+}
+
+/// pg_waldump lines of the WAL of `dir` from `from` (default: the last checkpoint's redo LSN),
+/// described by `table` (start from [`rmgr_table`] and register the wrappers' resource managers).
+pub fn dump(
+    dir: &std::path::Path,
+    from: Option<Lsn>,
+    table: RmgrTable,
+) -> xlog::Result<impl Iterator<Item = xlog::Result<String>>> {
+    xlog::dump_with(dir, from, table)
 }
 
 /// Microseconds since the Unix epoch as `YYYY-MM-DD HH:MM:SS.ffffff UTC`.

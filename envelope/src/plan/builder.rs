@@ -222,7 +222,11 @@ impl Planner<'_> {
                     let groups = estimate_groups_with(in_rows, nds.into_iter());
                     (AggStrategy::Hashed, groups, Cost::new(c.total + work, c.total + work + tuple_cost(groups)))
                 };
-                let output = columns.iter().map(|c| OutputColumn { name: c.name.clone(), ty: c.ty.clone() }).collect();
+                let output: Vec<OutputColumn> =
+                    columns.iter().map(|c| OutputColumn { name: c.name.clone(), ty: c.ty.clone() }).collect();
+                if let Some(pushed) = self.pushdown_aggregate(input, lp, &output, cost)? {
+                    return Ok(Planned { plan: pushed, map: identity(columns.len()) });
+                }
                 let node = Node::Aggregate { input: Box::new(child.plan), strategy, group_by, aggs: new_aggs };
                 Ok(Planned { plan: make(node, output, cost, rows), map: identity(columns.len()) })
             }
@@ -377,6 +381,65 @@ impl Planner<'_> {
 }
 
 impl Planner<'_> {
+    /// An aggregation over one base relation computed by its wrapper (postgres_fdw's remote
+    /// GROUP BY), if the wrapper offers it cheaper than the local plan costing `local`.
+    fn pushdown_aggregate(
+        &mut self,
+        input: &LogicalPlan,
+        agg: &LogicalPlan,
+        output: &[OutputColumn],
+        local: Cost,
+    ) -> FdwResult<Option<Plan>> {
+        let LogicalPlan::Aggregate { group_by, aggs, .. } = agg else { return Ok(None) };
+        let (scan, quals) = match input {
+            LogicalPlan::Scan(s) => (s, Vec::new()),
+            LogicalPlan::Filter { input, predicate } => match &**input {
+                LogicalPlan::Scan(s) => (s, predicate.clone().split_conjunction()),
+                _ => return Ok(None),
+            },
+            _ => return Ok(None),
+        };
+        let Some(pd) = scan.routine.pushdown_routine() else { return Ok(None) };
+        if scan.want_row_id
+            || aggs.iter().any(|a| a.filter.is_some())
+            || quals.iter().chain(group_by).any(|q| q.has_subplan() || q.is_volatile())
+        {
+            return Ok(None);
+        }
+        let info = fdw_api::UpperRelInfo {
+            input: scan.table.clone(),
+            input_quals: quals,
+            group_by: group_by.clone(),
+            aggregates: aggs.iter().map(|a| (a.func, a.args.clone(), a.distinct)).collect(),
+            having: None,
+        };
+        let paths = pd.get_upper_paths(&info)?;
+        let Some(path) = paths.into_iter().min_by(|x, y| x.cost.total.total_cmp(&y.cost.total)) else {
+            return Ok(None);
+        };
+        if path.cost.total >= local.total {
+            return Ok(None);
+        }
+        let request = fdw_api::ScanRequest {
+            table: scan.table.clone(),
+            columns: (0..output.len()).collect(),
+            quals: Vec::new(),
+            param_quals: Vec::new(),
+            want_row_id: false,
+            path: path.clone(),
+            limit: None,
+        };
+        let node = Node::ForeignScan(ScanNode {
+            wrapper: scan.routine.clone(),
+            request,
+            relation: String::new(),
+            alias: None,
+            filter: None,
+            param_ids: Vec::new(),
+        });
+        Ok(Some(make(node, output.to_vec(), path.cost, path.rows)))
+    }
+
     /// Plans the input of a sort, asking a lone base relation for that order; returns whether
     /// the plan already delivers it (so no Sort is needed).
     fn plan_ordered(&mut self, input: &LogicalPlan, keys: &[SortKey], req: &[bool]) -> FdwResult<(Planned, bool)> {

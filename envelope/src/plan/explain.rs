@@ -134,6 +134,8 @@ impl Printer<'_> {
     /// Output column names of a plan, deparsed.
     fn names(&self, p: &Plan) -> Vec<String> {
         match &p.node {
+            // A join or aggregation computed by the wrapper: its output is named by the plan.
+            Node::ForeignScan(s) if s.relation.is_empty() => p.output.iter().map(|c| c.name.clone()).collect(),
             Node::ForeignScan(s) => {
                 let q = s.alias.clone().unwrap_or_else(|| s.relation.clone());
                 let mut v: Vec<String> =
@@ -350,7 +352,8 @@ impl Printer<'_> {
         let name = match &p.node {
             Node::ForeignScan(s) => {
                 let label = s.request.path.label.clone().unwrap_or_else(|| "Foreign Scan".into());
-                let mut name = format!("{} on {}", label, s.relation);
+                let mut name =
+                    if s.relation.is_empty() { label.clone() } else { format!("{} on {}", label, s.relation) };
                 if let Some(a) = &s.alias {
                     if a != &s.relation {
                         let _ = write!(name, " {}", a);

@@ -118,6 +118,8 @@ impl Planner<'_> {
         let mut base: Vec<Cand> = Vec::with_capacity(leaves.len());
         let mut param_scans: Vec<Vec<ParamScan>> = Vec::with_capacity(leaves.len());
         let mut leaf_stats: Vec<Option<(Arc<TableStats>, f64)>> = Vec::with_capacity(leaves.len());
+        // Base relations and their own quals, for join pushdown into their wrapper.
+        let mut scan_leaves: Vec<Option<(&ScanRel, Vec<Expr>)>> = Vec::with_capacity(leaves.len());
         for (i, leaf) in leaves.iter().enumerate() {
             let local: Vec<Expr> =
                 quals.iter().filter(|q| q.mask == 1 << i).map(|q| shift(&q.expr, -(leaf.offset as isize))).collect();
@@ -140,6 +142,7 @@ impl Planner<'_> {
                         }
                     }
                     let (cand, params) = self.plan_scan(scan, &local, &lneeded, &join_quals, leaf.offset, width)?;
+                    scan_leaves.push(Some((scan, local.clone())));
                     leaf_stats.push(scan.table.stats.clone().map(|s| (s, cand.plan.rows)));
                     base.push(cand);
                     param_scans.push(params);
@@ -158,6 +161,7 @@ impl Planner<'_> {
                         map[leaf.offset + k] = *m;
                     }
                     leaf_stats.push(None);
+                    scan_leaves.push(None);
                     base.push(Cand { plan: planned.plan, map });
                     param_scans.push(Vec::new());
                 }
@@ -209,8 +213,18 @@ impl Planner<'_> {
                                 } else {
                                     &Vec::new()
                                 };
-                                let cands =
+                                let mut cands =
                                     self.join_candidates(o, inn, sub, other, &connecting, &leaves, rows, pscans)?;
+                                if size == 2 {
+                                    let (a, b) = (sub.trailing_zeros() as usize, other.trailing_zeros() as usize);
+                                    if let (Some(sa), Some(sb)) = (&scan_leaves[a], &scan_leaves[b]) {
+                                        let jl = (&leaves[a], sa.0, sa.1.as_slice());
+                                        let jr = (&leaves[b], sb.0, sb.1.as_slice());
+                                        if let Some(c) = self.pushdown_join(jl, jr, &connecting, &needed, width)? {
+                                            cands.push(c);
+                                        }
+                                    }
+                                }
                                 for c in cands {
                                     let better = best.get(&set).is_none_or(|b| c.plan.cost.total < b.plan.cost.total);
                                     if better {
@@ -280,6 +294,84 @@ impl Planner<'_> {
             top.plan = planned.plan;
         }
         Ok(Planned { plan: top.plan, map: top.map })
+    }
+
+    /// A join of two base relations computed by their wrapper (postgres_fdw's remote join),
+    /// if the wrapper offers one. Only for inner joins: every qual of both relations and of the
+    /// join goes to the wrapper, which must ship all of them or offer nothing.
+    fn pushdown_join(
+        &mut self,
+        (la, a, aq): (&Leaf<'_>, &ScanRel, &[Expr]),
+        (lb, b, bq): (&Leaf<'_>, &ScanRel, &[Expr]),
+        connecting: &[&Qual],
+        needed: &[bool],
+        global_width: usize,
+    ) -> FdwResult<Option<Cand>> {
+        if a.routine.name() != b.routine.name() || a.want_row_id || b.want_row_id {
+            return Ok(None);
+        }
+        let Some(pd) = a.routine.pushdown_routine() else { return Ok(None) };
+        if aq.iter().chain(bq).chain(connecting.iter().map(|q| &q.expr)).any(|q| q.is_volatile() || q.has_subplan()) {
+            return Ok(None);
+        }
+        let na = a.table.columns.len();
+        // Quals over (a's columns ++ b's columns).
+        let to_local =
+            |g: usize| if g >= lb.offset && g < lb.offset + lb.width { g - lb.offset + na } else { g - la.offset };
+        let mut quals: Vec<Expr> = aq.to_vec();
+        quals.extend(bq.iter().map(|q| shift(q, na as isize)));
+        for q in connecting {
+            quals.push(q.expr.clone().transform(&mut |x| match x {
+                Expr::Column { index, ty } => Expr::Column { index: to_local(index), ty },
+                other => other,
+            }));
+        }
+        let info = fdw_api::JoinRelInfo {
+            kind: fdw_api::JoinKind::Inner,
+            outer: vec![a.table.clone()],
+            inner: vec![b.table.clone()],
+            quals,
+        };
+        let paths = pd.get_join_paths(&info)?;
+        let Some(path) = paths.into_iter().min_by(|x, y| x.cost.total.total_cmp(&y.cost.total)) else {
+            return Ok(None);
+        };
+        // Output: the needed columns of both relations.
+        let mut columns = Vec::new();
+        let mut map = vec![None; global_width];
+        let mut output = Vec::new();
+        let qa = a.alias.clone().unwrap_or_else(|| a.relation.clone());
+        let qb = b.alias.clone().unwrap_or_else(|| b.relation.clone());
+        for (leaf, t, q, base) in [(la, a, &qa, 0usize), (lb, b, &qb, na)] {
+            for c in 0..t.table.columns.len() {
+                if needed.get(leaf.offset + c).copied().unwrap_or(false) {
+                    map[leaf.offset + c] = Some(columns.len());
+                    columns.push(base + c);
+                    output.push(OutputColumn {
+                        name: format!("{q}.{}", t.table.columns[c].name),
+                        ty: t.table.columns[c].ty.clone(),
+                    });
+                }
+            }
+        }
+        let request = ScanRequest {
+            table: a.table.clone(),
+            columns,
+            quals: Vec::new(),
+            param_quals: Vec::new(),
+            want_row_id: false,
+            path: path.clone(),
+            limit: None,
+        };
+        let node = Node::ForeignScan(ScanNode {
+            wrapper: a.routine.clone(),
+            request,
+            relation: String::new(),
+            alias: None,
+            filter: None,
+            param_ids: Vec::new(),
+        });
+        Ok(Some(Cand { plan: make(node, output, path.cost, path.rows), map }))
     }
 
     /// Wraps a planned node in a Filter (quals over its logical layout).

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use crate::error::{FdwError, FdwResult, SqlState};
 use crate::expr::{BinaryOp, Expr, ScalarFunc, SubLinkKind, UnaryOp};
 use crate::func;
-use crate::types::{DataType, Datum, DatumKey};
+use crate::types::{DataType, Datum, DatumKey, Row};
 
 use super::like::LikePattern;
 use super::ops;
@@ -540,6 +540,44 @@ impl Program {
     /// Evaluates a predicate: NULL counts as false, as in WHERE.
     pub fn eval_predicate(&self, row: &[Datum], ctx: &mut EvalContext<'_>) -> FdwResult<bool> {
         Ok(matches!(self.eval(row, ctx)?, Datum::Bool(true)))
+    }
+
+    /// Evaluates against every row of a batch, appending one value per row to `out`. The
+    /// checks and the register file are set up once per batch rather than once per row.
+    pub fn eval_batch(&self, rows: &[Row], ctx: &mut EvalContext<'_>, out: &mut Vec<Datum>) -> FdwResult<()> {
+        out.reserve(rows.len());
+        self.for_each(rows, ctx, &mut |_, v| out.push(v))
+    }
+
+    /// Evaluates a predicate over a batch, appending the indexes of the rows for which it is
+    /// true (NULL counts as false) to `selected`.
+    pub fn filter_batch(&self, rows: &[Row], ctx: &mut EvalContext<'_>, selected: &mut Vec<usize>) -> FdwResult<()> {
+        self.for_each(rows, ctx, &mut |i, v| {
+            if matches!(v, Datum::Bool(true)) {
+                selected.push(i)
+            }
+        })
+    }
+
+    fn for_each(&self, rows: &[Row], ctx: &mut EvalContext<'_>, f: &mut dyn FnMut(usize, Datum)) -> FdwResult<()> {
+        if self.steps.len() <= 1 || rows.iter().any(|r| r.len() < self.min_cols) {
+            // Single steps already take the register-free path; short rows get eval's error.
+            for (i, r) in rows.iter().enumerate() {
+                f(i, self.eval(r, ctx)?);
+            }
+            return Ok(());
+        }
+        if ctx.params.len() < self.min_params {
+            return Err(FdwError::new(
+                SqlState::UNDEFINED_PARAMETER,
+                format!("there is no parameter ${}", self.min_params),
+            ));
+        }
+        let mut regs = vec![Datum::Null; self.nregs];
+        for (i, r) in rows.iter().enumerate() {
+            f(i, self.run(&mut regs, r, ctx)?);
+        }
+        Ok(())
     }
 
     #[inline(always)]

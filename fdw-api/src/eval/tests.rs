@@ -339,3 +339,26 @@ fn aggregates_match_postgres() {
     big.merge(&other).unwrap();
     assert_eq!(big.finish().unwrap(), Datum::Int8(3));
 }
+
+#[test]
+fn batch_evaluation_matches_row_evaluation() {
+    use BinaryOp::*;
+    let pred = bin(And, bin(Gt, col(0, T::Int4), int(1)), bin(Lt, col(1, T::Int4), int(10)));
+    let p = Program::compile(&pred).unwrap();
+    let rows: Vec<crate::types::Row> = vec![
+        vec![Datum::Int4(2), Datum::Int4(5)],
+        vec![Datum::Int4(0), Datum::Int4(5)],
+        vec![Datum::Null, Datum::Int4(5)],
+        vec![Datum::Int4(3), Datum::Int4(50)],
+        vec![Datum::Int4(9), Datum::Int4(-1)],
+    ];
+    let mut selected = Vec::new();
+    p.filter_batch(&rows, &mut EvalContext::default(), &mut selected).unwrap();
+    assert_eq!(selected, vec![0, 4]);
+    let mut out = Vec::new();
+    p.eval_batch(&rows, &mut EvalContext::default(), &mut out).unwrap();
+    let one_by_one: Vec<Datum> = rows.iter().map(|r| p.eval(r, &mut EvalContext::default()).unwrap()).collect();
+    assert_eq!(out, one_by_one);
+    let short = vec![vec![Datum::Int4(1)]];
+    assert!(p.filter_batch(&short, &mut EvalContext::default(), &mut selected).is_err());
+}

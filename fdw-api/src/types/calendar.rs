@@ -344,7 +344,8 @@ fn parse_datetime(s: &str, ty: &str) -> FdwResult<Parsed> {
         // ISO `T` separator: 1996-03-13t10:00:00.
         if let Some(pos) = raw.find('t') {
             let (d, t) = raw.split_at(pos);
-            if !d.is_empty() && d.as_bytes()[0].is_ascii_digit() && t.len() > 1 && t.as_bytes()[1].is_ascii_digit() {
+            let numeric_date = !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit() || b == b'-' || b == b'/');
+            if numeric_date && t.len() > 1 && t.as_bytes()[1].is_ascii_digit() {
                 tokens.push(d.to_string());
                 tokens.push(t[1..].to_string());
                 continue;
@@ -453,7 +454,7 @@ fn parse_datetime(s: &str, ty: &str) -> FdwResult<Parsed> {
     let mut time = f.time.unwrap_or(0);
     if let Some(pm) = f.pm {
         let hour = time / 3_600_000_000;
-        if !(1..=12).contains(&hour) {
+        if hour > 12 {
             return Err(field_range(s));
         }
         if pm && hour < 12 {

@@ -190,6 +190,15 @@ pub fn parse_interval(s: &str) -> FdwResult<Interval> {
     let mut acc = Acc::default();
     let mut negate = false;
     let mut any = false;
+    // Each field may be given once, as PostgreSQL's DecodeInterval checks with its mask.
+    let mut seen: u32 = 0;
+    let mut claim = |mask: u32| -> FdwResult<()> {
+        if seen & mask != 0 {
+            return Err(syntax(s));
+        }
+        seen |= mask;
+        Ok(())
+    };
     let mut i = 0;
     while i < tokens.len() {
         let t = tokens[i];
@@ -208,6 +217,7 @@ pub fn parse_interval(s: &str) -> FdwResult<Interval> {
         any = true;
         if t.contains(':') {
             let us = parse_time_field(t).ok_or_else(|| syntax(s))?;
+            claim(M_HOUR | M_MINUTE | M_ALL_SECS)?;
             acc.micros_int += us;
             continue;
         }
@@ -218,9 +228,13 @@ pub fn parse_interval(s: &str) -> FdwResult<Interval> {
         match tokens.get(i).and_then(|w| unit_of(w)) {
             Some(unit) => {
                 i += 1;
+                claim(unit_mask(unit, val))?;
                 acc.add(val, unit);
             }
-            None if i == tokens.len() || tokens.get(i) == Some(&"ago") => acc.add(val, Unit::Second),
+            None if i == tokens.len() || tokens.get(i) == Some(&"ago") => {
+                claim(unit_mask(Unit::Second, val))?;
+                acc.add(val, Unit::Second)
+            }
             None => return Err(syntax(s)),
         }
     }
@@ -228,6 +242,33 @@ pub fn parse_interval(s: &str) -> FdwResult<Interval> {
         return Err(syntax(s));
     }
     acc.finish(negate, s)
+}
+
+const M_MICRO: u32 = 1;
+const M_MILLI: u32 = 2;
+const M_SECOND: u32 = 4;
+const M_ALL_SECS: u32 = M_MICRO | M_MILLI | M_SECOND;
+const M_MINUTE: u32 = 8;
+const M_HOUR: u32 = 16;
+
+/// The fields a quantity of `unit` occupies; fractional seconds also take the millisecond
+/// and microsecond fields, as in PostgreSQL.
+fn unit_mask(unit: Unit, val: f64) -> u32 {
+    match unit {
+        Unit::Micro => M_MICRO,
+        Unit::Milli => M_MILLI,
+        Unit::Second if val.fract() != 0.0 => M_ALL_SECS,
+        Unit::Second => M_SECOND,
+        Unit::Minute => M_MINUTE,
+        Unit::Hour => M_HOUR,
+        Unit::Day => 32,
+        Unit::Week => 64,
+        Unit::Month => 128,
+        Unit::Year(1) => 256,
+        Unit::Year(10) => 512,
+        Unit::Year(100) => 1024,
+        Unit::Year(_) => 2048,
+    }
 }
 
 /// `[-]hh:mm[:ss[.f]]` (also `mm:ss.f` is not distinguished: PostgreSQL reads `1:2` as

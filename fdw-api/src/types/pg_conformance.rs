@@ -620,3 +620,123 @@ fn random_aggregates_match_postgres() {
     }
     assert!(failures.is_empty(), "{} differ:\n{}", failures.len(), failures.join("\n"));
 }
+
+#[test]
+fn random_interval_input_matches_postgres() {
+    let mut c = connect();
+    let mut rng = Rng(0x1a2b_3c4d_5e6f_7788);
+    let units = [
+        "microseconds",
+        "ms",
+        "second",
+        "secs",
+        "min",
+        "minutes",
+        "hour",
+        "hrs",
+        "day",
+        "days",
+        "week",
+        "mon",
+        "months",
+        "year",
+        "yrs",
+        "decade",
+        "century",
+    ];
+    let mut inputs = Vec::new();
+    for _ in 0..300 {
+        let parts = 1 + rng.below(3);
+        let mut s = String::new();
+        if rng.below(6) == 0 {
+            s.push_str("@ ");
+        }
+        for _ in 0..parts {
+            let sign = ["", "-", "+"][rng.below(3) as usize];
+            let whole = rng.below(100);
+            let v =
+                if rng.below(3) == 0 { format!("{sign}{whole}.{}", rng.below(1000)) } else { format!("{sign}{whole}") };
+            s.push_str(&format!("{v} {} ", units[rng.below(units.len() as u64) as usize]));
+        }
+        if rng.below(3) == 0 {
+            let sign = ["", "-"][rng.below(2) as usize];
+            s.push_str(&format!("{sign}{}:{:02}:{:02}", rng.below(30), rng.below(60), rng.below(60)));
+            if rng.below(2) == 0 {
+                s.push_str(&format!(".{}", rng.below(1_000_000)));
+            }
+        }
+        if rng.below(8) == 0 {
+            s.push_str(" ago");
+        }
+        inputs.push(s.trim().to_string());
+    }
+    let mut failures = Vec::new();
+    for input in &inputs {
+        let sql = format!("select {}::interval", quote(input));
+        let pg = query(&mut c, &sql);
+        let ours = DataType::Interval.parse_text(input).map(|d| d.to_text());
+        match (&pg, &ours) {
+            (Ok(rows), Ok(o)) if rows.first().and_then(|r| r.as_deref()) == Some(o.as_str()) => {}
+            (Err((code, msg)), Err(e)) if *code == e.sqlstate.code() && *msg == e.message => {}
+            _ => failures.push(format!("{sql}: postgres {pg:?}, ours {:?}", ours.map_err(|e| e.to_string()))),
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} differ:\n{}", failures.len(), inputs.len(), failures.join("\n"));
+}
+
+#[test]
+fn random_date_and_timestamp_input_matches_postgres() {
+    let mut c = connect();
+    let mut rng = Rng(0x7777_1234_abcd_0001);
+    let months = ["jan", "February", "MAR", "apr", "May", "june", "Jul", "aug", "Sept", "oct", "nov", "DEC"];
+    let mut inputs = Vec::new();
+    for _ in 0..300 {
+        let y = 1 + rng.below(2100);
+        let m = 1 + rng.below(12);
+        let d = 1 + rng.below(31);
+        let mut s = match rng.below(7) {
+            0 => format!("{y:04}-{m:02}-{d:02}"),
+            1 => format!("{m}/{d}/{y}"),
+            2 => format!("{y:04}{m:02}{d:02}"),
+            3 => format!("{} {d}, {y}", months[(m - 1) as usize]),
+            4 => format!("{d}-{}-{y:04}", months[(m - 1) as usize]),
+            5 => format!("{y:04}-{}-{d:02}", months[(m - 1) as usize]),
+            _ => format!("{y:04}-{m}-{d}"),
+        };
+        if rng.below(3) > 0 {
+            let h = rng.below(25);
+            s.push_str(if rng.below(4) == 0 { "T" } else { " " });
+            s.push_str(&format!("{h:02}:{:02}", rng.below(61)));
+            if rng.below(2) == 0 {
+                s.push_str(&format!(":{:02}", rng.below(61)));
+                if rng.below(2) == 0 {
+                    s.push_str(&format!(".{}", rng.below(10_000_000)));
+                }
+            }
+            match rng.below(6) {
+                0 => s.push_str(" pm"),
+                1 => s.push_str("+02"),
+                2 => s.push_str(" am"),
+                _ => {}
+            }
+        }
+        if rng.below(10) == 0 {
+            s.push_str(" BC");
+        }
+        inputs.push(s);
+    }
+    let mut failures = Vec::new();
+    for input in &inputs {
+        for (ty_sql, ty) in [("date", DataType::Date), ("timestamp", DataType::Timestamp)] {
+            let sql = format!("select {}::{ty_sql}", quote(input));
+            let pg = query(&mut c, &sql);
+            let ours = ty.parse_text(input).map(|d| d.to_text());
+            match (&pg, &ours) {
+                (Ok(rows), Ok(o)) if rows.first().and_then(|r| r.as_deref()) == Some(o.as_str()) => {}
+                (Err((code, msg)), Err(e)) if *code == e.sqlstate.code() && *msg == e.message => {}
+                _ => failures.push(format!("{sql}: postgres {pg:?}, ours {:?}", ours.map_err(|e| e.to_string()))),
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} differ:\n{}", failures.len(), inputs.len() * 2, failures.join("\n"));
+}

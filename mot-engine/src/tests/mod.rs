@@ -2,6 +2,7 @@
 
 mod bank;
 mod crud;
+mod durability;
 mod maint;
 mod model;
 mod occ;

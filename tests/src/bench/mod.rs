@@ -6,7 +6,10 @@
 
 pub mod data;
 pub mod file_scan;
+pub mod oltp;
 pub mod timing;
+pub mod tpch;
+pub mod wal;
 
 use clap::Subcommand;
 
@@ -19,11 +22,20 @@ pub enum Bench {
         #[arg(long, default_value_t = 1_000_000)]
         rows: u64,
     },
+    /// The 22 TPC-H queries: ours over file_fdw, PostgreSQL over heap tables and over its file_fdw.
+    Tpch(tpch::TpchArgs),
+    /// pgbench-style OLTP (point select, point update, TPC-B-like) on MOT against SQLite.
+    Oltp(oltp::OltpArgs),
+    /// Commits/s with the WAL (synchronous_commit on/off, group commit) against pgbench; recovery speed.
+    Wal(wal::WalArgs),
 }
 
 /// Runs one benchmark.
 pub fn run(bench: Bench) -> anyhow::Result<()> {
     match bench {
         Bench::FileScan { rows } => file_scan::run(rows),
+        Bench::Tpch(args) => tpch::run(args),
+        Bench::Oltp(args) => oltp::run(args),
+        Bench::Wal(args) => wal::run(args),
     }
 }
