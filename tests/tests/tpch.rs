@@ -55,7 +55,7 @@ fn tpch_answers_match_postgresql() {
     let results = numbers()
         .map(|n| {
             let path = fixture_path(&default_dir(), SF, n);
-            let check = || -> Result<(), String> {
+            let mut check = || -> Result<(), String> {
                 let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
                 let expected = parse_csv(&text).map_err(|e| format!("{}: {e}", path.display()))?;
                 let actual = run_ours(&mut session, n, SF)?;

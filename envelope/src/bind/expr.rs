@@ -195,10 +195,12 @@ impl Binder<'_> {
                     Some(e) => Some(self.bind_expr(e, cx)?),
                     None => None,
                 };
-                let mut types: Vec<DataType> = results.iter().map(|r| r.data_type()).collect();
+                // PostgreSQL considers the ELSE branch first (it names the pair in errors so).
+                let mut types: Vec<DataType> = Vec::new();
                 if let Some(e) = &else_e {
                     types.push(e.data_type());
                 }
+                types.extend(results.iter().map(|r| r.data_type()));
                 let ty = func::common_type(&types, "CASE")?;
                 let mut pairs = Vec::new();
                 for (w, r) in whens.into_iter().zip(results) {

@@ -35,6 +35,9 @@ pub(super) struct TxnState {
     /// Set after an error: everything but ROLLBACK/COMMIT is refused (25P02).
     pub(super) failed: bool,
     pub(super) isolation: IsolationLevel,
+    /// Transaction start, what `now()` returns throughout the block (microseconds since
+    /// 2000-01-01, as timestamps are kept).
+    pub(super) started_at: i64,
 }
 
 /// A connection to a database.
@@ -243,6 +246,9 @@ impl Session {
             Some(t) => (t.xid, true, t.isolation),
             None => (self.db.next_xid.fetch_add(1, Ordering::Relaxed), false, self.settings.isolation),
         };
+        // now() is the transaction's start time, as in PostgreSQL.
+        let started = self.txn.as_ref().map_or_else(fdw_api::types::calendar::now_timestamp, |t| t.started_at);
+        fdw_api::func::set_statement_timestamp(Some(started));
         let ctx = ExecContext {
             xid,
             in_transaction_block: block,
@@ -294,7 +300,8 @@ impl Session {
             }
         }
         let xid = self.db.next_xid.fetch_add(1, Ordering::Relaxed);
-        self.txn = Some(TxnState { xid, touched: Vec::new(), failed: false, isolation });
+        let started_at = fdw_api::types::calendar::now_timestamp();
+        self.txn = Some(TxnState { xid, touched: Vec::new(), failed: false, isolation, started_at });
         Ok(res)
     }
 

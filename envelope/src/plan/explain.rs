@@ -38,6 +38,7 @@ pub fn explain(q: &PhysicalQuery, opts: ExplainOptions, stats: Option<&[NodeStat
         lines: Vec::new(),
         qualify: scans > 1 || opts.verbose,
         printed_subplans: vec![false; q.subplans.len()],
+        param_names: Default::default(),
     };
     p.node(&q.root, 0, true);
     p.lines
@@ -82,6 +83,9 @@ struct Printer<'a> {
     lines: Vec<String>,
     qualify: bool,
     printed_subplans: Vec<bool>,
+    /// How to show a nested loop's parameters inside its inner side: the outer expression
+    /// they carry (PostgreSQL prints `Index Cond: (id = p.lead)`, not `$1`).
+    param_names: std::collections::HashMap<usize, String>,
 }
 
 impl Printer<'_> {
@@ -305,6 +309,15 @@ impl Printer<'_> {
                 self.push(indent + 1, false, format!("Sort Key: {}", k.join(", ")));
                 self.node(input, indent + 2, true);
             }
+            Node::NestedLoop { outer, inner, params, .. } if !params.is_empty() => {
+                let names = self.names(outer);
+                for (pid, e) in params {
+                    let shown = self.deparse(e, &names);
+                    self.param_names.insert(*pid, shown);
+                }
+                self.node(outer, indent + 1, true);
+                self.node(inner, indent + 1, true);
+            }
             _ => {
                 for c in children(p) {
                     self.node(c, indent + 1, true);
@@ -331,6 +344,37 @@ impl Printer<'_> {
         for l in sub {
             self.lines.push(format!("{}{}", " ".repeat(pad - 2), l));
         }
+    }
+
+    /// Replaces `$n` in a wrapper's text by the outer expression of nested-loop parameter
+    /// `n - 1`, where one is known.
+    fn substitute_params(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut chars = text.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            if c == '$' {
+                let start = i + 1;
+                let mut end = start;
+                while let Some((j, d)) = chars.peek() {
+                    if d.is_ascii_digit() {
+                        end = j + 1;
+                        chars.next();
+                    } else {
+                        break;
+                    }
+                }
+                if end > start {
+                    let n: usize = text[start..end].parse().unwrap_or(0);
+                    match n.checked_sub(1).and_then(|p| self.param_names.get(&p)) {
+                        Some(name) => out.push_str(name),
+                        None => out.push_str(&text[i..end]),
+                    }
+                    continue;
+                }
+            }
+            out.push(c);
+        }
+        out
     }
 
     fn sort_key(&self, k: &SortKey, names: &[String]) -> String {
@@ -378,7 +422,7 @@ impl Printer<'_> {
                     d.push(format!("Filter: {}", self.deparse_top(f, &names)));
                 }
                 for (k, v) in own {
-                    d.push(format!("{}: {}", k, v));
+                    d.push(format!("{}: {}", k, self.substitute_params(&v)));
                 }
                 name
             }
@@ -489,7 +533,9 @@ impl Printer<'_> {
         match e {
             Expr::Column { index, .. } => names.get(*index).cloned().unwrap_or_else(|| format!("${index}")),
             Expr::Const { value, ty } => deparse_const(value, ty),
-            Expr::Param { index, .. } => format!("${}", index + 1),
+            Expr::Param { index, .. } => {
+                self.param_names.get(index).cloned().unwrap_or_else(|| format!("${}", index + 1))
+            }
             Expr::Binary { op: op @ (BinaryOp::And | BinaryOp::Or), .. } => {
                 let mut parts = Vec::new();
                 flatten(e, *op, &mut parts);

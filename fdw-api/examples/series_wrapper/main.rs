@@ -16,8 +16,8 @@ use std::sync::Arc;
 use fdw_api::eval::{EvalContext, Program};
 use fdw_api::services::VolatileServices;
 use fdw_api::{
-    BinaryOp, ColumnDef, DataType, Datum, ExecContext, Expr, FdwError, FdwResult, FdwRoutine, ForeignPath,
-    IsolationLevel, OptionTarget, Options, QualSupport, RelInfo, RowBatch, ScanRequest, TableDesc,
+    BinaryOp, ColumnDef, DataType, Datum, ExecContext, Expr, FdwError, FdwResult, ForeignPath, IsolationLevel,
+    OptionTarget, Options, QualSupport, RelInfo, RowBatch, ScanRequest, TableDesc,
 };
 
 fn options(pairs: &[(&str, &str)]) -> Options {

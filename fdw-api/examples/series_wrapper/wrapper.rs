@@ -380,7 +380,9 @@ impl FdwRoutine for SeriesFdw {
             // Inner side of a nested loop: `n = <outer value>` yields at most one row.
             for (k, jq) in rel.join_quals.iter().enumerate() {
                 if matches!(n_qual(jq, n_col), Some((BinaryOp::Eq, _))) {
-                    let mut p = ForeignPath::simple(1.0, Cost::new(startup, startup + per_row), rel.quals.len());
+                    // One more bound to evaluate per rescan, then at most one row.
+                    let start = startup + costs::CPU_OPERATOR_COST;
+                    let mut p = ForeignPath::simple(1.0, Cost::new(start, start + per_row), rel.quals.len());
                     p.qual_support = support.clone();
                     p.param_quals = vec![k];
                     p.label = Some("Foreign Scan (lookup)".into());
