@@ -120,3 +120,26 @@ fn decorrelated_subqueries() {
         .join("\n");
     assert!(plan.contains("Left Join") && !plan.contains("SubPlan"), "{plan}");
 }
+
+#[test]
+fn recursive_cte() {
+    let db = Database::open_in_memory().unwrap();
+    assert_eq!(
+        rows(&db, "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 5) SELECT sum(n), count(*) FROM r"),
+        vec![vec!["15", "5"]]
+    );
+    // UNION stops a walk around a cycle.
+    let mut s = db.session();
+    for r in s.execute_batch(
+        "CREATE TABLE edge (a int, b int);
+         INSERT INTO edge VALUES (1, 2), (2, 3), (3, 1), (3, 4);",
+    ) {
+        r.unwrap();
+    }
+    assert_eq!(
+        rows(&db, "WITH RECURSIVE reach(x) AS (SELECT 1 UNION SELECT e.b FROM reach JOIN edge e ON e.a = reach.x) SELECT x FROM reach ORDER BY x"),
+        vec![vec!["1"], vec!["2"], vec!["3"], vec!["4"]]
+    );
+    let e = s.execute("WITH RECURSIVE r(n) AS (SELECT n FROM r) SELECT * FROM r").unwrap_err();
+    assert_eq!(e.sqlstate.code(), "42P19", "{e:?}");
+}

@@ -63,6 +63,7 @@ impl SqlState {
     pub const INVALID_COLUMN_REFERENCE: SqlState = SqlState("42P10");
     pub const INVALID_TABLE_DEFINITION: SqlState = SqlState("42P16");
     pub const INVALID_OBJECT_DEFINITION: SqlState = SqlState("42P17");
+    pub const INVALID_RECURSION: SqlState = SqlState("42P19");
     pub const UNDEFINED_DATABASE: SqlState = SqlState("3D000");
     pub const INVALID_SCHEMA_NAME: SqlState = SqlState("3F000");
     pub const PROGRAM_LIMIT_EXCEEDED: SqlState = SqlState("54000");

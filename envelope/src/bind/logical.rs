@@ -57,16 +57,69 @@ pub struct ModifyTarget {
 #[derive(Clone, Debug)]
 pub enum LogicalPlan {
     Scan(ScanRel),
-    Values { rows: Vec<Vec<Expr>>, columns: Vec<LCol> },
-    Filter { input: Box<LogicalPlan>, predicate: Expr },
-    Project { input: Box<LogicalPlan>, exprs: Vec<Expr>, columns: Vec<LCol> },
-    Join { left: Box<LogicalPlan>, right: Box<LogicalPlan>, join_type: JoinType, on: Option<Expr> },
-    Aggregate { input: Box<LogicalPlan>, group_by: Vec<Expr>, aggs: Vec<AggCall>, columns: Vec<LCol> },
-    Sort { input: Box<LogicalPlan>, keys: Vec<SortKey> },
-    Limit { input: Box<LogicalPlan>, limit: Option<Expr>, offset: Option<Expr> },
-    Distinct { input: Box<LogicalPlan> },
-    SetOp { kind: SetOpKind, all: bool, left: Box<LogicalPlan>, right: Box<LogicalPlan>, columns: Vec<LCol> },
-    Modify { input: Box<LogicalPlan>, target: ModifyTarget },
+    Values {
+        rows: Vec<Vec<Expr>>,
+        columns: Vec<LCol>,
+    },
+    Filter {
+        input: Box<LogicalPlan>,
+        predicate: Expr,
+    },
+    Project {
+        input: Box<LogicalPlan>,
+        exprs: Vec<Expr>,
+        columns: Vec<LCol>,
+    },
+    Join {
+        left: Box<LogicalPlan>,
+        right: Box<LogicalPlan>,
+        join_type: JoinType,
+        on: Option<Expr>,
+    },
+    Aggregate {
+        input: Box<LogicalPlan>,
+        group_by: Vec<Expr>,
+        aggs: Vec<AggCall>,
+        columns: Vec<LCol>,
+    },
+    Sort {
+        input: Box<LogicalPlan>,
+        keys: Vec<SortKey>,
+    },
+    Limit {
+        input: Box<LogicalPlan>,
+        limit: Option<Expr>,
+        offset: Option<Expr>,
+    },
+    Distinct {
+        input: Box<LogicalPlan>,
+    },
+    SetOp {
+        kind: SetOpKind,
+        all: bool,
+        left: Box<LogicalPlan>,
+        right: Box<LogicalPlan>,
+        columns: Vec<LCol>,
+    },
+    Modify {
+        input: Box<LogicalPlan>,
+        target: ModifyTarget,
+    },
+    /// `WITH RECURSIVE`: the base term, then the recursive term over and over, each time
+    /// reading the rows the previous round produced through `WorkTable { id }`, until a round
+    /// produces none (UNION drops rows already produced).
+    RecursiveUnion {
+        id: usize,
+        base: Box<LogicalPlan>,
+        recursive: Box<LogicalPlan>,
+        all: bool,
+        columns: Vec<LCol>,
+    },
+    /// The rows of the previous round of recursive union `id`.
+    WorkTable {
+        id: usize,
+        columns: Vec<LCol>,
+    },
 }
 
 impl LogicalPlan {
@@ -89,7 +142,9 @@ impl LogicalPlan {
             LogicalPlan::Values { columns, .. }
             | LogicalPlan::Project { columns, .. }
             | LogicalPlan::Aggregate { columns, .. }
-            | LogicalPlan::SetOp { columns, .. } => columns.clone(),
+            | LogicalPlan::SetOp { columns, .. }
+            | LogicalPlan::RecursiveUnion { columns, .. }
+            | LogicalPlan::WorkTable { columns, .. } => columns.clone(),
             LogicalPlan::Filter { input, .. }
             | LogicalPlan::Sort { input, .. }
             | LogicalPlan::Limit { input, .. }

@@ -57,6 +57,8 @@ pub struct Binder<'a> {
     ctes: Vec<HashMap<String, CteDef>>,
     /// Views being expanded (to report a recursive definition instead of looping).
     expanding_views: Vec<String>,
+    /// Ids of recursive CTEs' work tables.
+    next_worktable: usize,
 }
 
 impl<'a> Binder<'a> {
@@ -71,6 +73,7 @@ impl<'a> Binder<'a> {
             outer: Vec::new(),
             ctes: Vec::new(),
             expanding_views: Vec::new(),
+            next_worktable: 0,
         }
     }
 

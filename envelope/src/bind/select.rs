@@ -23,9 +23,6 @@ impl Binder<'_> {
     pub(crate) fn bind_query(&mut self, q: &ast::Query) -> FdwResult<(LogicalPlan, Scope)> {
         let pushed = match &q.with {
             Some(with) => {
-                if with.recursive {
-                    return Err(FdwError::feature("WITH RECURSIVE is not supported"));
-                }
                 let mut frame = HashMap::new();
                 self.ctes.push(HashMap::new());
                 for cte in &with.cte_tables {
@@ -34,20 +31,26 @@ impl Binder<'_> {
                         self.ctes.pop();
                         return Err(err!(DUPLICATE_ALIAS, "WITH query name \"{}\" specified more than once", name));
                     }
-                    let (plan, _) = match self.bind_query(&cte.query) {
-                        Ok(x) => x,
+                    let bound = if with.recursive && references_relation(&cte.query, &name) {
+                        self.bind_recursive_cte(&name, cte)
+                    } else {
+                        self.bind_query(&cte.query).map(|(plan, _)| {
+                            let mut columns = plan.columns();
+                            for (i, c) in cte.alias.columns.iter().enumerate() {
+                                if let Some(col) = columns.get_mut(i) {
+                                    col.name = ident_name(&c.name);
+                                }
+                            }
+                            CteDef { plan, columns }
+                        })
+                    };
+                    let def = match bound {
+                        Ok(d) => d,
                         Err(e) => {
                             self.ctes.pop();
                             return Err(e);
                         }
                     };
-                    let mut columns = plan.columns();
-                    for (i, c) in cte.alias.columns.iter().enumerate() {
-                        if let Some(col) = columns.get_mut(i) {
-                            col.name = ident_name(&c.name);
-                        }
-                    }
-                    let def = CteDef { plan, columns };
                     frame.insert(name.clone(), def.clone());
                     if let Some(top) = self.ctes.last_mut() {
                         top.insert(name, def);
@@ -66,6 +69,57 @@ impl Binder<'_> {
         let cols: Vec<(String, DataType)> = plan.columns().into_iter().map(|c| (c.name, c.ty)).collect();
         scope.add_relation(None, &cols, 0);
         Ok((plan, scope))
+    }
+
+    /// `name AS (base UNION [ALL] recursive)` where `recursive` reads `name`.
+    fn bind_recursive_cte(&mut self, name: &str, cte: &ast::Cte) -> FdwResult<CteDef> {
+        let form_error = || {
+            err!(
+                INVALID_RECURSION,
+                "recursive query \"{}\" does not have the form non-recursive-term UNION [ALL] recursive-term",
+                name
+            )
+        };
+        let q = &cte.query;
+        if q.order_by.is_some() || q.limit_clause.is_some() || q.with.is_some() {
+            return Err(form_error());
+        }
+        let ast::SetExpr::SetOperation { op: ast::SetOperator::Union, set_quantifier, left, right } = &*q.body else {
+            return Err(form_error());
+        };
+        let all = matches!(set_quantifier, ast::SetQuantifier::All);
+        let base = self.bind_set_expr(left)?;
+        let mut columns = base.columns();
+        for (i, c) in cte.alias.columns.iter().enumerate() {
+            if let Some(col) = columns.get_mut(i) {
+                col.name = ident_name(&c.name);
+            }
+        }
+        let types: Vec<DataType> =
+            columns.iter().map(|c| if c.ty == DataType::Unknown { DataType::Text } else { c.ty.clone() }).collect();
+        for (c, t) in columns.iter_mut().zip(&types) {
+            c.ty = t.clone();
+        }
+        let base = self.cast_columns(base, &types, "UNION")?;
+        let id = self.next_worktable;
+        self.next_worktable += 1;
+        let work = CteDef { plan: LogicalPlan::WorkTable { id, columns: columns.clone() }, columns: columns.clone() };
+        if let Some(top) = self.ctes.last_mut() {
+            top.insert(name.to_string(), work);
+        }
+        let recursive = self.bind_set_expr(right)?;
+        if recursive.arity() != columns.len() {
+            return Err(err!(SYNTAX_ERROR, "each UNION query must have the same number of columns"));
+        }
+        let recursive = self.cast_columns(recursive, &types, "UNION")?;
+        let plan = LogicalPlan::RecursiveUnion {
+            id,
+            base: Box::new(base),
+            recursive: Box::new(recursive),
+            all,
+            columns: columns.clone(),
+        };
+        Ok(CteDef { plan, columns })
     }
 
     fn bind_query_body(&mut self, q: &ast::Query) -> FdwResult<LogicalPlan> {
@@ -779,6 +833,18 @@ fn using_pair(n: &str, left: &Scope, right: &Scope, offset: usize) -> FdwResult<
         }
     };
     Ok((l, r))
+}
+
+/// Whether a query mentions relation `name` (unqualified) anywhere.
+fn references_relation(q: &ast::Query, name: &str) -> bool {
+    let mut found = false;
+    let _ = ast::visit_relations(q, |rel| {
+        if rel.0.len() == 1 && rel.0[0].as_ident().is_some_and(|i| ident_name(i) == name) {
+            found = true;
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    found
 }
 
 /// Re-labels a plan's output columns (CTE and view column names).

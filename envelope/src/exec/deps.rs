@@ -44,7 +44,12 @@ pub(crate) fn node_exprs(node: &Node) -> Vec<&Expr> {
             }
         }
         Node::Modify(m) => v.extend(m.returning.iter().flatten()),
-        Node::Distinct { .. } | Node::SetOp { .. } | Node::Append { .. } | Node::Materialize { .. } => {}
+        Node::Distinct { .. }
+        | Node::SetOp { .. }
+        | Node::Append { .. }
+        | Node::Materialize { .. }
+        | Node::RecursiveUnion { .. }
+        | Node::WorkTableScan { .. } => {}
     }
     v
 }
@@ -52,7 +57,8 @@ pub(crate) fn node_exprs(node: &Node) -> Vec<&Expr> {
 /// The input plans of a node, in EXPLAIN (pre-order) order.
 pub(crate) fn node_children(node: &Node) -> Vec<&Plan> {
     match node {
-        Node::ForeignScan(_) | Node::Values { .. } => vec![],
+        Node::ForeignScan(_) | Node::Values { .. } | Node::WorkTableScan { .. } => vec![],
+        Node::RecursiveUnion { base, recursive, .. } => vec![base, recursive],
         Node::Filter { input, .. }
         | Node::Project { input, .. }
         | Node::Sort { input, .. }
@@ -110,6 +116,9 @@ impl<'q> ParamDeps<'q> {
     fn collect(&self, plan: &Plan, u: &mut Usage) {
         match &plan.node {
             Node::NestedLoop { params, .. } => u.writes.extend(params.iter().map(|(p, _)| *p)),
+            // The work table changes every round, as if it were a parameter.
+            Node::RecursiveUnion { worktable, .. } => u.writes.push(*worktable),
+            Node::WorkTableScan { worktable } => u.reads.push(*worktable),
             Node::ForeignScan(s) => u.reads.extend(s.param_ids.iter().copied()),
             _ => {}
         }

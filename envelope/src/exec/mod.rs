@@ -36,6 +36,7 @@ mod merge_join;
 mod modify;
 mod nested_loop;
 mod project;
+mod recursive;
 mod scan;
 mod setop;
 mod sort;
@@ -109,7 +110,8 @@ fn run(
     options: &ExecOptions,
     instrument: bool,
 ) -> FdwResult<(Vec<Row>, Vec<NodeStats>)> {
-    let mut builder = Builder { deps: ParamDeps::new(query), instrument, next_id: 0, rescannable: false };
+    let mut builder =
+        Builder { deps: ParamDeps::new(query), instrument, next_id: 0, rescannable: false, worktables: Vec::new() };
     let mut root = builder.build(&query.root)?;
     let mut subplans = SubPlans::default();
     for def in &query.subplans {
@@ -243,6 +245,8 @@ struct Builder<'q> {
     /// The node being built may be rescanned (it is under a nested loop's inner side or in a
     /// correlated sub-plan), so caching its result can pay off.
     rescannable: bool,
+    /// Work tables of the recursive unions being built (innermost last).
+    worktables: Vec<(usize, recursive::WorkTable)>,
 }
 
 impl Builder<'_> {
@@ -325,6 +329,27 @@ impl Builder<'_> {
             Node::Modify(m) => {
                 let input = self.build(&m.input)?;
                 Box::new(modify::ModifyOp::new(m, input)?)
+            }
+            Node::RecursiveUnion { base, recursive, all, worktable } => {
+                let table = recursive::WorkTable::default();
+                self.worktables.push((*worktable, table.clone()));
+                let base_op = self.build(base)?;
+                let saved = std::mem::replace(&mut self.rescannable, true);
+                let rec_op = self.build(recursive);
+                self.rescannable = saved;
+                self.worktables.pop();
+                let kinds = base.output.iter().map(|c| keys::KeyKind::of(&c.ty)).collect();
+                Box::new(recursive::RecursiveUnionOp::new(base_op, rec_op?, *all, table, kinds))
+            }
+            Node::WorkTableScan { worktable } => {
+                let table = self
+                    .worktables
+                    .iter()
+                    .rev()
+                    .find(|(slot, _)| slot == worktable)
+                    .map(|(_, t)| t.clone())
+                    .ok_or_else(|| fdw_api::FdwError::internal("work table scan outside its recursive union"))?;
+                Box::new(recursive::WorkTableScanOp::new(table))
             }
         })
     }

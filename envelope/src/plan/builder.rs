@@ -22,6 +22,8 @@ pub(super) struct Planner<'s> {
     pub settings: &'s PlannerSettings,
     /// Next free parameter slot (nested-loop parameters are allocated after the binder's).
     pub next_param: usize,
+    /// Parameter slot of each recursive union's work table, by the binder's id.
+    pub worktables: std::collections::HashMap<usize, usize>,
     /// An order the node being planned should deliver if a wrapper can do it cheaply (set
     /// when a Sort sits on a single base relation; consumed by that relation's planning).
     pub wanted_order: Option<Vec<fdw_api::PathKey>>,
@@ -32,7 +34,7 @@ pub fn plan_query(q: &BoundQuery, settings: &PlannerSettings) -> FdwResult<Physi
     let mut q = q.clone();
     super::decorrelate::decorrelate(&mut q);
     let q = &q;
-    let mut p = Planner { settings, next_param: q.num_params, wanted_order: None };
+    let mut p = Planner { settings, next_param: q.num_params, wanted_order: None, worktables: Default::default() };
     let root = p.plan_exact(&q.plan)?;
     let mut subplans = Vec::with_capacity(q.subplans.len());
     for sp in &q.subplans {
@@ -284,6 +286,31 @@ impl Planner<'_> {
                         rows,
                     )
                 };
+                Ok(Planned { plan, map: identity(columns.len()) })
+            }
+            LogicalPlan::RecursiveUnion { id, base, recursive, all, columns } => {
+                let slot = self.alloc_internal_param();
+                self.worktables.insert(*id, slot);
+                let b = self.plan_exact(base)?;
+                let r = self.plan_exact(recursive)?;
+                let output: Vec<OutputColumn> =
+                    columns.iter().map(|c| OutputColumn { name: c.name.clone(), ty: c.ty.clone() }).collect();
+                // PostgreSQL's guess: ten rounds of the recursive term.
+                let rows = b.rows + 10.0 * r.rows;
+                let cost = Cost::new(0.0, b.cost.total + 10.0 * r.cost.total);
+                let node =
+                    Node::RecursiveUnion { base: Box::new(b), recursive: Box::new(r), all: *all, worktable: slot };
+                Ok(Planned { plan: make(node, output, cost, rows), map: identity(columns.len()) })
+            }
+            LogicalPlan::WorkTable { id, columns } => {
+                let slot = *self
+                    .worktables
+                    .get(id)
+                    .ok_or_else(|| FdwError::internal("work table outside its recursive union"))?;
+                let output: Vec<OutputColumn> =
+                    columns.iter().map(|c| OutputColumn { name: c.name.clone(), ty: c.ty.clone() }).collect();
+                let plan =
+                    make(Node::WorkTableScan { worktable: slot }, output, Cost::new(0.0, 10.0 * CPU_TUPLE_COST), 10.0);
                 Ok(Planned { plan, map: identity(columns.len()) })
             }
             LogicalPlan::Modify { input, target } => {

@@ -302,7 +302,11 @@ fn plan_uses_params(lp: &LogicalPlan, params: &[usize], subplans: &[LogicalSubPl
 
 fn for_each_expr(lp: &LogicalPlan, f: &mut dyn FnMut(&Expr)) {
     match lp {
-        LogicalPlan::Scan(_) => {}
+        LogicalPlan::Scan(_) | LogicalPlan::WorkTable { .. } => {}
+        LogicalPlan::RecursiveUnion { base, recursive, .. } => {
+            for_each_expr(base, f);
+            for_each_expr(recursive, f);
+        }
         LogicalPlan::Values { rows, .. } => rows.iter().flatten().for_each(&mut *f),
         LogicalPlan::Filter { input, predicate } => {
             f(predicate);
@@ -353,7 +357,10 @@ fn for_each_expr(lp: &LogicalPlan, f: &mut dyn FnMut(&Expr)) {
 fn map_children(lp: LogicalPlan, f: &mut dyn FnMut(LogicalPlan) -> LogicalPlan) -> LogicalPlan {
     use LogicalPlan as L;
     match lp {
-        L::Scan(_) | L::Values { .. } => lp,
+        L::Scan(_) | L::Values { .. } | L::WorkTable { .. } => lp,
+        L::RecursiveUnion { id, base, recursive, all, columns } => {
+            L::RecursiveUnion { id, base: Box::new(f(*base)), recursive: Box::new(f(*recursive)), all, columns }
+        }
         L::Filter { input, predicate } => L::Filter { input: Box::new(f(*input)), predicate },
         L::Project { input, exprs, columns } => L::Project { input: Box::new(f(*input)), exprs, columns },
         L::Join { left, right, join_type, on } => {

@@ -55,7 +55,8 @@ fn count_scans(p: &Plan, n: &mut usize) {
 
 fn children(p: &Plan) -> Vec<&Plan> {
     match &p.node {
-        Node::ForeignScan(_) | Node::Values { .. } => vec![],
+        Node::ForeignScan(_) | Node::Values { .. } | Node::WorkTableScan { .. } => vec![],
+        Node::RecursiveUnion { base, recursive, .. } => vec![base, recursive],
         Node::Filter { input, .. }
         | Node::Project { input, .. }
         | Node::Sort { input, .. }
@@ -180,6 +181,8 @@ impl Printer<'_> {
                 v
             }
             Node::SetOp { left, .. } => self.names(left),
+            Node::RecursiveUnion { base, .. } => self.names(base),
+            Node::WorkTableScan { .. } => p.output.iter().map(|c| c.name.clone()).collect(),
             Node::Append { inputs } => inputs.first().map(|i| self.names(i)).unwrap_or_default(),
             Node::Modify(_) => p.output.iter().map(|c| c.name.clone()).collect(),
         }
@@ -505,6 +508,8 @@ impl Printer<'_> {
                 format!("HashSetOp {}{}", k, if *all { " All" } else { "" })
             }
             Node::Append { .. } => "Append".into(),
+            Node::RecursiveUnion { .. } => "Recursive Union".into(),
+            Node::WorkTableScan { .. } => "WorkTable Scan".into(),
             Node::Materialize { .. } => "Materialize".into(),
             Node::Modify(m) => {
                 let verb = match m.kind {

@@ -234,6 +234,18 @@ pub enum Node {
         input: Box<Plan>,
     },
     Modify(ModifyNode),
+    /// `WITH RECURSIVE`: `base` once, then `recursive` until it yields no new row; each round
+    /// of `recursive` reads the previous round's rows through `WorkTableScan`s of the same
+    /// `worktable` slot (a parameter slot, so caching operators see it change).
+    RecursiveUnion {
+        base: Box<Plan>,
+        recursive: Box<Plan>,
+        all: bool,
+        worktable: usize,
+    },
+    WorkTableScan {
+        worktable: usize,
+    },
 }
 
 /// A sub-select referenced by `Expr::SubPlan { id }`.
@@ -265,7 +277,11 @@ pub struct PhysicalQuery {
 /// Calls `f` on each direct child of a plan node.
 pub fn for_each_child(p: &Plan, f: &mut dyn FnMut(&Plan)) {
     match &p.node {
-        Node::ForeignScan(_) | Node::Values { .. } => {}
+        Node::ForeignScan(_) | Node::Values { .. } | Node::WorkTableScan { .. } => {}
+        Node::RecursiveUnion { base, recursive, .. } => {
+            f(base);
+            f(recursive);
+        }
         Node::Filter { input, .. }
         | Node::Project { input, .. }
         | Node::Sort { input, .. }

@@ -145,8 +145,9 @@ where
 {
     let stop = AtomicBool::new(false);
     let start = Instant::now();
+    let (worker, stop_ref) = (&worker, &stop);
     let parts = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads).map(|i| scope.spawn(|| worker(i, &stop))).collect();
+        let handles: Vec<_> = (0..threads).map(|i| scope.spawn(move || worker(i, stop_ref))).collect();
         std::thread::sleep(Duration::from_secs_f64(seconds));
         stop.store(true, Ordering::Relaxed);
         handles.into_iter().map(|h| h.join().map_err(|_| anyhow!("worker panicked"))?).collect::<Vec<_>>()
