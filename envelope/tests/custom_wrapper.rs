@@ -217,3 +217,27 @@ fn bad_columns_and_overflow_fail_at_query_time() {
     assert_eq!((e.sqlstate.code(), e.message.as_str()), ("22003", "bigint out of range"));
     assert_eq!(e.context, vec!["series_fdw table \"huge\", n = 3037000500".to_string()]);
 }
+
+#[test]
+fn server_step_and_extremes() {
+    let (_db, mut s) = setup();
+    for r in s.execute_batch(
+        "CREATE SERVER by5 FOREIGN DATA WRAPPER series OPTIONS (step '5');
+         CREATE FOREIGN TABLE fives (n bigint) SERVER by5 OPTIONS (start '0', stop '20');
+         CREATE FOREIGN TABLE threes (n bigint) SERVER by5 OPTIONS (start '0', stop '9', step '3');
+         CREATE FOREIGN TABLE edge (n bigint) SERVER gen OPTIONS (start '9223372036854775806', stop '9223372036854775807');",
+    ) {
+        r.expect("create");
+    }
+    // The server's step applies unless the table sets its own.
+    assert_eq!(rows(&mut s, "SELECT n FROM fives"), table(&[&["0"], &["5"], &["10"], &["15"], &["20"]]));
+    assert_eq!(rows(&mut s, "SELECT n FROM threes"), table(&[&["0"], &["3"], &["6"], &["9"]]));
+    // The last element of bigint's range ends the series without overflowing.
+    assert_eq!(rows(&mut s, "SELECT n FROM edge"), table(&[&["9223372036854775806"], &["9223372036854775807"]]));
+    assert_eq!(rows(&mut s, "SELECT n FROM edge WHERE n > 9223372036854775806"), table(&[&["9223372036854775807"]]));
+    assert!(rows(&mut s, "SELECT n FROM edge WHERE n < -9223372036854775807").is_empty());
+    // A NULL bound matches nothing.
+    assert!(rows(&mut s, "SELECT n FROM fives WHERE n = NULL").is_empty());
+    let r = s.query("SELECT n FROM fives WHERE n <= $1", &[Datum::Null]).expect("NULL parameter");
+    assert!(r.rows.is_empty());
+}

@@ -143,3 +143,16 @@ fn recursive_cte() {
     let e = s.execute("WITH RECURSIVE r(n) AS (SELECT n FROM r) SELECT * FROM r").unwrap_err();
     assert_eq!(e.sqlstate.code(), "42P19", "{e:?}");
 }
+
+#[test]
+fn sorted_aggregation_when_hashing_is_off() {
+    let db = Database::open_in_memory().unwrap();
+    let mut s = db.session();
+    s.execute("SET enable_hashagg = off").unwrap();
+    let r = s.execute("SELECT x % 3, count(*) FROM (VALUES (1), (2), (3), (4), (5), (NULL)) v(x) GROUP BY 1 ORDER BY 1 NULLS FIRST").unwrap();
+    let got: Vec<String> = r.rows.iter().map(|r| format!("{}:{}", r[0].to_text(), r[1].to_text())).collect();
+    assert_eq!(got, vec![":1", "0:1", "1:2", "2:2"]);
+    let plan = s.execute("EXPLAIN SELECT x % 3, count(*) FROM (VALUES (1), (2)) v(x) GROUP BY 1").unwrap();
+    let text: Vec<String> = plan.rows.iter().map(|r| r[0].to_text()).collect();
+    assert!(text[0].starts_with("GroupAggregate") && text.iter().any(|l| l.contains("Sort Key")), "{text:?}");
+}

@@ -73,6 +73,15 @@ impl Groups {
                     continue;
                 }
             }
+            // A plain column argument is read in place: no copy of the value per row.
+            if self.distinct[j].is_none() {
+                if let [CExpr::Column(i)] = s.args.as_slice() {
+                    if let Some(v) = row.get(*i) {
+                        self.accs[g * n + j].update(std::slice::from_ref(v))?;
+                        continue;
+                    }
+                }
+            }
             cx.eval_into(&s.args, row, &mut self.args)?;
             if let Some(table) = &mut self.distinct[j] {
                 self.dkey.clear();

@@ -229,6 +229,29 @@ impl Planner<'_> {
                 if let Some(pushed) = self.pushdown_aggregate(input, lp, &output, cost)? {
                     return Ok(Planned { plan: pushed, map: identity(columns.len()) });
                 }
+                if strategy == AggStrategy::Hashed && !self.settings.enable_hashagg {
+                    // Sort on the group keys, then aggregate consecutive groups (GroupAggregate).
+                    let keys: Vec<SortKey> = group_by
+                        .iter()
+                        .map(|g| SortKey { expr: g.clone(), descending: false, nulls_first: false })
+                        .collect();
+                    let startup = c.total + sort_cost(in_rows);
+                    let sort_out = child.plan.output.clone();
+                    let sorted = make(
+                        Node::Sort { input: Box::new(child.plan), keys },
+                        sort_out,
+                        Cost::new(startup, startup + CPU_OPERATOR_COST * in_rows),
+                        in_rows,
+                    );
+                    let cost = Cost::new(startup, startup + work + tuple_cost(rows));
+                    let node = Node::Aggregate {
+                        input: Box::new(sorted),
+                        strategy: AggStrategy::Sorted,
+                        group_by,
+                        aggs: new_aggs,
+                    };
+                    return Ok(Planned { plan: make(node, output, cost, rows), map: identity(columns.len()) });
+                }
                 let node = Node::Aggregate { input: Box::new(child.plan), strategy, group_by, aggs: new_aggs };
                 Ok(Planned { plan: make(node, output, cost, rows), map: identity(columns.len()) })
             }

@@ -535,3 +535,70 @@ impl ForeignScan for SeriesScan {
         Ok(())
     }
 }
+
+// These run with `cargo test -p envelope --test custom_wrapper`, which includes this file.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn positions(start: i64, stop: i64, step: i64, lo: i128, hi: i128) -> Vec<i64> {
+        let s = Series { start, stop, step };
+        let (first, last) = s.positions(Bounds { lo, hi });
+        (first..=last).map(|k| s.value(k)).collect()
+    }
+
+    #[test]
+    fn positions_solve_the_bounds() {
+        let all = (i64::MIN as i128, i64::MAX as i128);
+        assert_eq!(positions(1, 10, 3, all.0, all.1), vec![1, 4, 7, 10]);
+        assert_eq!(positions(1, 11, 3, 2, 8), vec![4, 7]);
+        assert_eq!(positions(1, 11, 3, 5, 6), Vec::<i64>::new()); // between two steps
+        assert_eq!(positions(5, -5, -2, -1, 4), vec![3, 1, -1]);
+        assert_eq!(positions(5, 6, -1, all.0, all.1), Vec::<i64>::new()); // wrong direction
+        assert_eq!(positions(i64::MAX - 1, i64::MAX, 1, all.0, all.1), vec![i64::MAX - 1, i64::MAX]);
+        assert_eq!(positions(i64::MIN, i64::MIN + 4, 2, all.0, all.1), vec![i64::MIN, i64::MIN + 2, i64::MIN + 4]);
+        assert_eq!(Series { start: i64::MIN, stop: i64::MAX, step: 1 }.len(), 1i128 << 64);
+        let mut b = Bounds::ALL;
+        b.restrict(BinaryOp::Gt, i64::MAX);
+        assert_eq!(positions(0, i64::MAX, 1, b.lo, b.hi), Vec::<i64>::new());
+    }
+
+    #[test]
+    fn only_n_op_value_is_enforced() {
+        let n = Expr::column(0, DataType::Int8);
+        let five = Expr::constant(Datum::Int8(5), DataType::Int8);
+        let bin = |op, l: &Expr, r: &Expr| Expr::Binary {
+            op,
+            left: Box::new(l.clone()),
+            right: Box::new(r.clone()),
+            ty: DataType::Bool,
+        };
+        assert!(matches!(n_qual(&bin(BinaryOp::Lt, &n, &five), Some(0)), Some((BinaryOp::Lt, _))));
+        assert!(matches!(n_qual(&bin(BinaryOp::Lt, &five, &n), Some(0)), Some((BinaryOp::Gt, _))));
+        assert!(n_qual(&bin(BinaryOp::NotEq, &n, &five), Some(0)).is_none());
+        assert!(n_qual(&bin(BinaryOp::Lt, &n, &five), Some(1)).is_none()); // not the n column
+        let cast = Expr::Cast { expr: Box::new(n.clone()), ty: DataType::Numeric(None) };
+        let half = Expr::constant(Datum::Numeric("2.5".parse().unwrap()), DataType::Numeric(None));
+        assert!(n_qual(&bin(BinaryOp::Eq, &cast, &half), Some(0)).is_none()); // n = 2.5
+    }
+
+    #[test]
+    fn validator_speaks_postgresql() {
+        let opts =
+            |pairs: &[(&str, &str)]| Options(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
+        assert!(validate(OptionTarget::Table, &opts(&[("start", "1"), ("stop", " 9 "), ("step", "-2")])).is_ok());
+        assert!(validate(OptionTarget::Server, &opts(&[])).is_ok());
+        let e = validate(OptionTarget::Wrapper, &opts(&[("step", "1")])).unwrap_err();
+        assert_eq!(
+            (e.sqlstate, e.hint.as_deref()),
+            (SqlState::FDW_INVALID_OPTION_NAME, Some("There are no valid options in this context."))
+        );
+        let e = validate(OptionTarget::Table, &opts(&[("start", "1"), ("stop", "99999999999999999999")])).unwrap_err();
+        assert_eq!(e.message, "invalid value for integer option \"stop\": 99999999999999999999");
+        let e = validate(OptionTarget::Table, &opts(&[("stop", "1")])).unwrap_err();
+        assert_eq!(
+            (e.sqlstate.code(), e.message.as_str()),
+            ("HV002", "option \"start\" is required for series_fdw foreign tables")
+        );
+    }
+}
