@@ -33,3 +33,8 @@ pub use routine::*;
 pub use schema::{ColumnDef, ColumnStats, IndexDef, OptionTarget, Options, TableDesc, TableStats};
 pub use services::{EnvelopeServices, ExecContext, IsolationLevel, Lsn, TxnId};
 pub use types::{DataType, Datum, Interval, Numeric, Row};
+
+/// The wrapper author's guide (`README.md`), whose examples run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
