@@ -13,7 +13,7 @@
 
 use std::sync::Arc;
 
-use fdw_api::{err, DataType, Datum, FdwError, TableDesc};
+use fdw_api::{err, DataType, Datum, FdwError, Numeric, TableDesc};
 
 use crate::context::{Ctx, ScanError};
 use crate::encoding;
@@ -29,6 +29,8 @@ enum Kind {
     Int8,
     Float4,
     Float8,
+    /// With its `(precision, scale)` modifier, if any.
+    Numeric(Option<(u8, u8)>),
     Text,
     Other,
 }
@@ -70,6 +72,7 @@ impl Converter {
                     DataType::Int8 => Kind::Int8,
                     DataType::Float4 => Kind::Float4,
                     DataType::Float8 => Kind::Float8,
+                    DataType::Numeric(tm) => Kind::Numeric(tm),
                     DataType::Text => Kind::Text,
                     _ => Kind::Other,
                 };
@@ -223,24 +226,31 @@ impl Converter {
     }
 }
 
-/// Parses one non-NULL value; on error returns it with the value's text for the context.
+/// The fast paths of [`parse`]: numbers in their plain forms, or `None`. Kept apart so the
+/// per-value loop handles a small `Option` and the general parser stays out of line.
 #[inline]
-fn parse(col: &Column, bytes: &[u8]) -> Result<Datum, (FdwError, String)> {
-    let fast = match col.kind {
+fn parse_fast(kind: Kind, bytes: &[u8]) -> Option<Datum> {
+    match kind {
         Kind::Int2 => fast_int(bytes).and_then(|v| i16::try_from(v).ok()).map(Datum::Int2),
         Kind::Int4 => fast_int(bytes).and_then(|v| i32::try_from(v).ok()).map(Datum::Int4),
         Kind::Int8 => fast_int(bytes).map(Datum::Int8),
-        Kind::Float8 => float_text(bytes)
-            .and_then(|s| s.parse::<f64>().ok())
+        Kind::Float8 => fast_float(bytes)
+            .or_else(|| float_text(bytes).and_then(|s| s.parse::<f64>().ok()))
             .filter(|v| v.is_finite() && *v != 0.0)
             .map(Datum::Float8),
         Kind::Float4 => float_text(bytes)
             .and_then(|s| s.parse::<f32>().ok())
             .filter(|v| v.is_finite() && *v != 0.0)
             .map(Datum::Float4),
+        Kind::Numeric(tm) => fast_numeric(bytes, tm).map(Datum::Numeric),
         Kind::Text | Kind::Other => None,
-    };
-    if let Some(d) = fast {
+    }
+}
+
+/// Parses one non-NULL value; on error returns it with the value's text for the context.
+#[inline]
+fn parse(col: &Column, bytes: &[u8]) -> Result<Datum, (FdwError, String)> {
+    if let Some(d) = parse_fast(col.kind, bytes) {
         return Ok(d);
     }
     // The buffer was validated as UTF-8 and fields end at ASCII bytes, so this holds.
@@ -271,6 +281,96 @@ fn fast_int(b: &[u8]) -> Option<i64> {
         }
         v = v * 10 + d as i64;
     }
+    Some(if neg { -v } else { v })
+}
+
+/// Plain decimals (`-12.5`, `.5`, `7.`) of at most 18 digits whose value fits the column's
+/// `numeric(p, s)` without rounding: the value `parse_text` would give, without its general
+/// parser. Anything else (exponents, signs other than a leading minus, more fractional
+/// digits than the scale, too many integer digits, scales above 10 or above the precision)
+/// goes the slow way, which also gives PostgreSQL's errors.
+#[inline]
+fn fast_numeric(b: &[u8], typmod: Option<(u8, u8)>) -> Option<Numeric> {
+    let (neg, body) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        _ => (false, b),
+    };
+    // At most 18 digits and a point: the mantissa fits a u64, and scaled by up to 10^10 it
+    // stays within a Decimal's 96 bits.
+    if body.is_empty() || body.len() > 19 {
+        return None;
+    }
+    let mut digits = 0u32;
+    let mut mant: u64 = 0;
+    // Integer digits from the first non-zero one (what the precision limits).
+    let mut int_digits = 0u32;
+    let mut frac: Option<u32> = None;
+    for &c in body {
+        let d = c.wrapping_sub(b'0');
+        if d <= 9 {
+            mant = mant * 10 + d as u64;
+            digits += 1;
+            match frac.as_mut() {
+                Some(f) => *f += 1,
+                None => int_digits += u32::from(mant != 0),
+            }
+        } else if c == b'.' && frac.is_none() {
+            frac = Some(0);
+        } else {
+            return None;
+        }
+    }
+    if digits == 0 || digits > 18 {
+        return None;
+    }
+    let frac = frac.unwrap_or(0);
+    let (mant, scale) = match typmod {
+        None => (mant as i128, frac),
+        Some((precision, scale)) => {
+            let scale = scale as u32;
+            if frac > scale || scale > 10 || scale > precision as u32 || int_digits + scale > precision as u32 {
+                return None;
+            }
+            (mant as i128 * 10i128.pow(scale - frac), scale)
+        }
+    };
+    Some(Numeric::from_i128_with_scale(if neg { -mant } else { mant }, scale))
+}
+
+/// Powers of ten that are exact in an f64.
+const EXACT_POW10: [f64; 16] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+
+/// Plain decimals (`-12.125`) of at most 15 digits: the mantissa and the power of ten are
+/// both exact in an f64, so one IEEE division gives the correctly rounded value, the same
+/// as a full parse (the classic fast path of decimal-to-float conversion).
+#[inline]
+fn fast_float(b: &[u8]) -> Option<f64> {
+    let (neg, body) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        _ => (false, b),
+    };
+    if body.is_empty() || body.len() > 16 {
+        return None;
+    }
+    let mut mant: u64 = 0;
+    let mut digits = 0usize;
+    let mut point: Option<usize> = None;
+    for &c in body {
+        let d = c.wrapping_sub(b'0');
+        if d <= 9 {
+            mant = mant * 10 + d as u64;
+            digits += 1;
+        } else if c == b'.' && point.is_none() {
+            point = Some(digits);
+        } else {
+            return None;
+        }
+    }
+    if digits == 0 || digits > 15 {
+        return None;
+    }
+    let frac = digits - point.unwrap_or(digits);
+    let v = mant as f64 / EXACT_POW10[frac];
     Some(if neg { -v } else { v })
 }
 
@@ -423,5 +523,60 @@ mod tests {
         assert_eq!(parse(&col(DataType::Int4, Kind::Int4), b"-2147483648").unwrap(), Datum::Int4(i32::MIN));
         assert_eq!(parse(&col(DataType::Text, Kind::Text), b"abc").unwrap(), Datum::text("abc"));
         assert_eq!(float_text(b"NaN"), None);
+        for s in ["0.1", "-2.5", "123456.125", "999999999999999", "0.000000000000001", "7.", ".5", "3.14159265358979"] {
+            assert_eq!(fast_float(s.as_bytes()), Some(s.parse::<f64>().unwrap()), "{s}");
+        }
+        for s in ["1e5", "1234567890123456", "--1", "1.2.3", ".", ""] {
+            assert_eq!(fast_float(s.as_bytes()), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn fast_numerics_equal_the_general_parser() {
+        let types = [DataType::Numeric(None), DataType::Numeric(Some((12, 2))), DataType::Numeric(Some((5, 0)))];
+        let inputs = [
+            "0",
+            "-0",
+            "-0.00",
+            "7",
+            "007",
+            "12.5",
+            "-12.50",
+            ".5",
+            "5.",
+            "-.25",
+            "123456789.01",
+            "1234567890.12",
+            "99999",
+            "100000",
+            "0.001",
+            "1.005",
+            "123456789012345678",
+            "1234567890123456789",
+            "1e3",
+            "+1",
+            "1.2.3",
+            "-",
+            ".",
+            "",
+            "1 ",
+        ];
+        for ty in &types {
+            let tm = match ty {
+                DataType::Numeric(tm) => *tm,
+                _ => None,
+            };
+            for s in inputs {
+                let general = ty.parse_text(s).ok();
+                // Same value and the same scale (it shows in the output).
+                if let Some(v) = fast_numeric(s.as_bytes(), tm) {
+                    assert_eq!(Some(Datum::Numeric(v)), general, "{s} as {ty}");
+                    assert_eq!(Datum::Numeric(v).to_text(), general.unwrap().to_text(), "{s} as {ty}");
+                }
+            }
+        }
+        assert!(fast_numeric(b"12.5", Some((12, 2))).is_some());
+        assert!(fast_numeric(b"1.005", Some((12, 2))).is_none(), "rounding goes the slow way");
+        assert!(fast_numeric(b"100000", Some((5, 0))).is_none(), "overflow goes the slow way");
     }
 }

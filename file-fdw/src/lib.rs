@@ -14,7 +14,10 @@
 //!   buffer; integers and floats skip `String`s altogether;
 //! - quals are evaluated during the scan (compiled `fdw_api::eval::Program`s), so filtered
 //!   rows never leave the wrapper;
-//! - large files may be scanned by several threads ([`parallel`]).
+//! - large files may be scanned by several threads ([`parallel`]);
+//! - an aggregation directly over a large file runs inside the scan, each thread aggregating
+//!   its part of the file and the partial groups merged at the end ([`pushdown`] plans it,
+//!   [`aggregate`] runs it).
 //!
 //! Differences from PostgreSQL, on purpose:
 //! - `count(*)` (no column read) checks every line's structure and encoding but converts no
@@ -24,6 +27,7 @@
 //!   `encoding` option accepts UTF8, SQL_ASCII and LATIN1 only;
 //! - a parallel scan returns rows in no particular order.
 
+pub mod aggregate;
 pub mod analyze;
 pub mod context;
 pub mod convert;
@@ -31,6 +35,7 @@ pub mod encoding;
 pub mod options;
 pub mod parallel;
 pub mod plan;
+pub mod pushdown;
 pub mod reader;
 pub mod scan;
 pub mod tokenizer;
@@ -38,8 +43,8 @@ pub mod tokenizer;
 use std::sync::Arc;
 
 use fdw_api::{
-    AnalyzeSample, ExecContext, FdwResult, FdwRoutine, ForeignPath, ForeignScan, OptionTarget, Options, RelInfo,
-    RelSize, ScanRequest, SupportRoutine, TableDesc,
+    AnalyzeSample, ExecContext, FdwResult, FdwRoutine, ForeignPath, ForeignScan, OptionTarget, Options,
+    PushdownRoutine, RelInfo, RelSize, ScanRequest, SupportRoutine, TableDesc, UpperRelInfo,
 };
 
 /// The file_fdw handler.
@@ -75,15 +80,32 @@ impl FdwRoutine for FileFdw {
     }
 
     fn begin_scan(&self, request: &ScanRequest, _ctx: &ExecContext) -> FdwResult<Box<dyn ForeignScan>> {
+        if let Some(spec) = pushdown::spec_of(&request.path) {
+            return Ok(Box::new(aggregate::AggScan::new(request, spec)?));
+        }
         Ok(Box::new(scan::FileScan::new(request)?))
     }
 
     fn explain_scan(&self, request: &ScanRequest, verbose: bool) -> Vec<(String, String)> {
-        plan::explain(&request.table, verbose)
+        let mut lines = plan::explain(&request.table, verbose);
+        if let Some(spec) = pushdown::spec_of(&request.path) {
+            lines.extend(pushdown::explain(spec, &request.table, request.path.parallel_workers, verbose));
+        }
+        lines
+    }
+
+    fn pushdown_routine(&self) -> Option<&dyn PushdownRoutine> {
+        Some(self)
     }
 
     fn support_routine(&self) -> Option<&dyn SupportRoutine> {
         Some(self)
+    }
+}
+
+impl PushdownRoutine for FileFdw {
+    fn get_upper_paths(&self, upper: &UpperRelInfo) -> FdwResult<Vec<ForeignPath>> {
+        pushdown::upper_paths(upper)
     }
 }
 

@@ -9,7 +9,9 @@
 //! looks for what would make cutting unsafe: the quote character (CSV) and the `\.`
 //! end-of-data marker (after which PostgreSQL stops reading). Files that fail the check,
 //! LATIN1 files (whose offsets change in conversion) and files with `\r`-only line endings
-//! are scanned serially; the plan's choice is only a hint.
+//! are scanned serially; the plan's choice is only a hint. The check's answer is remembered
+//! per file (path, size, modification time, quote), so repeated queries over an unchanged
+//! file skip that pass.
 //!
 //! Errors and line numbers. Workers count lines from the start of their range. When one
 //! fails, workers of later ranges are stopped, earlier ones run on (an earlier error is the
@@ -20,11 +22,13 @@
 //! Rows come out in the order workers deliver them, not file order (as with PostgreSQL's
 //! parallel sequential scan).
 
+use std::collections::HashMap;
 use std::io::Read;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
+use std::time::SystemTime;
 
 use fdw_api::{Datum, FdwError, FdwResult, Row, BATCH_SIZE};
 
@@ -64,30 +68,7 @@ impl ParallelScan {
     /// Splits the file among `workers` threads, or `None` when it cannot be split safely (the
     /// caller then scans serially). Never fails for a missing file: the serial scan reports it.
     pub fn new(plan: Arc<ScanPlan>, workers: usize) -> FdwResult<Option<ParallelScan>> {
-        let copy = &plan.opts.copy;
-        if copy.encoding == Encoding::Latin1 {
-            return Ok(None);
-        }
-        let Ok(mut file) = reader::open(&plan.opts.filename) else { return Ok(None) };
-        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-        if size < MIN_SPLIT_BYTES || workers < 2 {
-            return Ok(None);
-        }
-        let csv = copy.format == Format::Csv;
-        let Some(first_eol) = safe_to_split(&mut file, csv.then_some(copy.quote))? else { return Ok(None) };
-        if first_eol == Some(b'\r') {
-            return Ok(None);
-        }
-        let mut bounds = vec![0u64];
-        for k in 1..workers as u64 {
-            let b = find_boundary(&plan.opts.filename, size * k / workers as u64, !csv)?;
-            if b > *bounds.last().unwrap_or(&0) && b < size {
-                bounds.push(b);
-            }
-        }
-        bounds.push(u64::MAX);
-        let ranges = bounds.windows(2).map(|w| (w[0], w[1])).collect();
-        Ok(Some(ParallelScan { plan, ranges, running: None }))
+        Ok(split(&plan, workers)?.map(|ranges| ParallelScan { plan, ranges, running: None }))
     }
 
     /// Number of ranges (threads) this scan uses.
@@ -162,21 +143,11 @@ impl ParallelScan {
             }
         }
         self.stop();
-        let offset = if e.line == 0 { Ok(0) } else { self.lines_before(self.ranges[idx].0) };
+        let offset = if e.line == 0 { Ok(0) } else { lines_before(&self.plan, self.ranges[idx].0) };
         match offset {
             Ok(offset) => e.into_fdw(&self.plan.table_name, offset),
             Err(other) => other,
         }
-    }
-
-    /// Records that start before file offset `stop`.
-    fn lines_before(&self, stop: u64) -> FdwResult<u64> {
-        if stop == 0 {
-            return Ok(0);
-        }
-        let mut reader = self.plan.reader(0, Some(stop))?;
-        while reader.next_record().map_err(|e| e.into_fdw(&self.plan.table_name, 0))?.is_some() {}
-        Ok(reader.line)
     }
 
     /// Stops the workers and forgets them (a later batch starts over).
@@ -195,6 +166,47 @@ impl Drop for ParallelScan {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Cuts the file into up to `workers` byte ranges `[start, stop)` at record boundaries (the
+/// last one open-ended), or `None` when it is too small, cannot be split safely, or cannot
+/// be opened (the serial scan then reports the error).
+pub fn split(plan: &ScanPlan, workers: usize) -> FdwResult<Option<Vec<(u64, u64)>>> {
+    let copy = &plan.opts.copy;
+    if copy.encoding == Encoding::Latin1 || workers < 2 {
+        return Ok(None);
+    }
+    let Ok(mut file) = reader::open(&plan.opts.filename) else { return Ok(None) };
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if size < MIN_SPLIT_BYTES {
+        return Ok(None);
+    }
+    let csv = copy.format == Format::Csv;
+    let Some(first_eol) = checked_split(&plan.opts.filename, &mut file, size, csv.then_some(copy.quote))? else {
+        return Ok(None);
+    };
+    if first_eol == Some(b'\r') {
+        return Ok(None);
+    }
+    let mut bounds = vec![0u64];
+    for k in 1..workers as u64 {
+        let b = find_boundary(&plan.opts.filename, size * k / workers as u64, !csv)?;
+        if b > *bounds.last().unwrap_or(&0) && b < size {
+            bounds.push(b);
+        }
+    }
+    bounds.push(u64::MAX);
+    Ok(Some(bounds.windows(2).map(|w| (w[0], w[1])).collect()))
+}
+
+/// Records that start before file offset `stop` (to make a worker's line numbers absolute).
+pub fn lines_before(plan: &ScanPlan, stop: u64) -> FdwResult<u64> {
+    if stop == 0 {
+        return Ok(0);
+    }
+    let mut reader = plan.reader(0, Some(stop))?;
+    while reader.next_record().map_err(|e| e.into_fdw(&plan.table_name, 0))?.is_some() {}
+    Ok(reader.line)
 }
 
 fn worker(
@@ -227,6 +239,33 @@ fn worker(
         Ok(()) => Msg::Done,
         Err(e) => Msg::Failed(idx, e),
     });
+}
+
+/// What [`safe_to_split`] said about a file, by (path, size, modification time, quote).
+type SplitCache = HashMap<(String, u64, SystemTime, Option<u8>), Option<Option<u8>>>;
+
+/// Files remembered at most; the cache is emptied when it is full.
+const SPLIT_CACHE_FILES: usize = 64;
+
+/// [`safe_to_split`], remembered while the file keeps its size and modification time (an
+/// edit in place that keeps both within the clock's resolution would go unnoticed; files
+/// without a modification time are checked every time).
+fn checked_split(path: &str, file: &mut std::fs::File, size: u64, quote: Option<u8>) -> FdwResult<Option<Option<u8>>> {
+    static CACHE: OnceLock<Mutex<SplitCache>> = OnceLock::new();
+    let Ok(mtime) = file.metadata().and_then(|m| m.modified()) else { return safe_to_split(file, quote) };
+    let key = (path.to_string(), size, mtime, quote);
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(v) = cache.lock().ok().and_then(|c| c.get(&key).copied()) {
+        return Ok(v);
+    }
+    let v = safe_to_split(file, quote)?;
+    if let Ok(mut c) = cache.lock() {
+        if c.len() >= SPLIT_CACHE_FILES {
+            c.clear();
+        }
+        c.insert(key, v);
+    }
+    Ok(v)
 }
 
 /// One pass over the file: `None` if it holds the CSV quote character or a `\.` marker

@@ -25,7 +25,7 @@ use crate::options;
 pub const PARALLEL_MIN_BYTES: u64 = 8 << 20;
 
 /// PostgreSQL's `clamp_row_est`.
-fn clamp_rows(rows: f64) -> f64 {
+pub fn clamp_rows(rows: f64) -> f64 {
     if rows <= 1.0 {
         1.0
     } else {
@@ -128,7 +128,7 @@ pub fn can_enforce(q: &Expr) -> bool {
 }
 
 /// Per-tuple cost of evaluating the quals (one `cpu_operator_cost` per operator or function).
-fn qual_cost(quals: &[Expr]) -> f64 {
+pub fn qual_cost(quals: &[Expr]) -> f64 {
     let mut ops = 0usize;
     for q in quals {
         q.walk(&mut |e| {
@@ -140,6 +140,43 @@ fn qual_cost(quals: &[Expr]) -> f64 {
     ops as f64 * costs::CPU_OPERATOR_COST
 }
 
+/// The parts of a full scan's cost, shared by the scan paths and the aggregate path.
+#[derive(Clone, Copy, Debug)]
+pub struct ScanCost {
+    /// Rows after the quals the scan enforces.
+    pub rows: f64,
+    /// Reading the pages.
+    pub io: f64,
+    /// Parsing every line and evaluating the quals: the part worker threads share.
+    pub cpu: f64,
+}
+
+/// Cost of a full scan of `rel` that evaluates `enforced` itself.
+pub fn scan_cost(rel: &RelInfo, size: &RelSize, enforced: &[Expr]) -> ScanCost {
+    let rows = clamp_rows(
+        size.total_rows * enforced.iter().map(|q| selectivity(q, &rel.table, size.total_rows)).product::<f64>(),
+    );
+    let io = costs::SEQ_PAGE_COST * size.pages;
+    let cpu = (costs::CPU_TUPLE_COST * 10.0 + qual_cost(enforced)) * size.total_rows;
+    ScanCost { rows, io, cpu }
+}
+
+/// Threads a parallel scan of `table` would use, or 0 when it gets no parallel path: the
+/// file is under [`PARALLEL_MIN_BYTES`], LATIN1 (read serially), or fewer than two workers
+/// are allowed or available.
+pub fn parallel_workers(table: &TableDesc, max_workers: usize) -> usize {
+    let workers = max_workers.min(std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let big = file_size(table).is_some_and(|s| s >= PARALLEL_MIN_BYTES);
+    let latin1 = table
+        .option("encoding")
+        .is_some_and(|e| matches!(crate::encoding::Encoding::lookup(e), Ok(crate::encoding::Encoding::Latin1)));
+    if workers >= 2 && big && !latin1 {
+        workers
+    } else {
+        0
+    }
+}
+
 /// GetForeignPaths: the serial path, and a parallel one for large files.
 pub fn paths(rel: &RelInfo, size: &RelSize) -> Vec<ForeignPath> {
     let support: Vec<QualSupport> =
@@ -147,22 +184,13 @@ pub fn paths(rel: &RelInfo, size: &RelSize) -> Vec<ForeignPath> {
     let enforced: Vec<Expr> =
         rel.quals.iter().zip(&support).filter(|(_, s)| **s == QualSupport::Exact).map(|(q, _)| q.clone()).collect();
     // Rows after the quals we enforce (the envelope filters the rest).
-    let rows = clamp_rows(
-        size.total_rows * enforced.iter().map(|q| selectivity(q, &rel.table, size.total_rows)).product::<f64>(),
-    );
-    let io = costs::SEQ_PAGE_COST * size.pages;
-    let cpu = (costs::CPU_TUPLE_COST * 10.0 + qual_cost(&enforced)) * size.total_rows;
+    let ScanCost { rows, io, cpu } = scan_cost(rel, size, &enforced);
     let mut serial = ForeignPath::simple(rows, Cost::new(0.0, io + cpu), rel.quals.len());
     serial.qual_support = support.clone();
     let mut out = vec![serial];
 
-    let workers = rel.max_parallel_workers.min(std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let big = file_size(&rel.table).is_some_and(|s| s >= PARALLEL_MIN_BYTES);
-    let latin1 = rel
-        .table
-        .option("encoding")
-        .is_some_and(|e| matches!(crate::encoding::Encoding::lookup(e), Ok(crate::encoding::Encoding::Latin1)));
-    if workers >= 2 && big && !latin1 {
+    let workers = parallel_workers(&rel.table, rel.max_parallel_workers);
+    if workers >= 2 {
         let startup = costs::PARALLEL_SETUP_COST;
         let mut parallel = ForeignPath::simple(rows, Cost::new(startup, startup + io + cpu / workers as f64), 0);
         parallel.qual_support = support;

@@ -92,9 +92,50 @@ impl ScanPlan {
         RecordReader::new(file, &self.opts.copy, start, stop)
     }
 
+    /// Reads records until one satisfies the quals and leaves its parsed values in `row`
+    /// (cleared first, its allocation reused); returns the record's line number (counted from
+    /// the reader's start), or `None` at the end of the range. `first_range` says the reader
+    /// starts at the top of the file (where the header line is).
+    #[inline]
+    pub fn next_row(
+        &self,
+        reader: &mut RecordReader,
+        first_range: bool,
+        params: &[Datum],
+        row: &mut Row,
+        scratch: &mut Vec<u8>,
+    ) -> Result<Option<u64>, ScanError> {
+        loop {
+            let Some(rec) = reader.next_record()? else { return Ok(None) };
+            if first_range && rec.line == 1 && self.opts.copy.header != Header::None {
+                if self.opts.copy.header == Header::Match {
+                    self.conv.check_header(&rec, scratch)?;
+                }
+                continue;
+            }
+            self.conv.check_fields(&rec)?;
+            row.clear();
+            self.conv.convert(&rec, row, scratch)?;
+            let line = rec.line;
+            if !self.quals.is_empty() {
+                let mut ctx = EvalContext { params, subplans: None };
+                let mut pass = true;
+                for q in &self.quals {
+                    if !q.eval_predicate(row, &mut ctx)? {
+                        pass = false;
+                        break;
+                    }
+                }
+                if !pass {
+                    continue;
+                }
+            }
+            return Ok(Some(line));
+        }
+    }
+
     /// Reads records into `out` until it holds `max` rows or the range ends; returns whether
-    /// records may remain. `first_range` says the reader starts at the top of the file (where
-    /// the header line is).
+    /// records may remain. `first_range` as for [`ScanPlan::next_row`].
     pub fn fill(
         &self,
         reader: &mut RecordReader,
@@ -105,46 +146,28 @@ impl ScanPlan {
         scratch: &mut Vec<u8>,
     ) -> Result<bool, ScanError> {
         let width = self.conv.width() + usize::from(self.row_id);
-        let mut spare: Row = Vec::new();
+        // Rows the quals reject leave their buffer here for the next record.
+        let mut row: Row = Vec::new();
         while out.len() < max {
-            let Some(rec) = reader.next_record()? else { return Ok(false) };
-            if first_range && rec.line == 1 && self.opts.copy.header != Header::None {
-                if self.opts.copy.header == Header::Match {
-                    self.conv.check_header(&rec, scratch)?;
-                }
-                continue;
+            if row.capacity() < width {
+                row = Vec::with_capacity(width);
             }
-            self.conv.check_fields(&rec)?;
-            let mut row =
-                if spare.capacity() >= width { std::mem::take(&mut spare) } else { Vec::with_capacity(width) };
-            self.conv.convert(&rec, &mut row, scratch)?;
-            let line = rec.line;
-            if !self.quals.is_empty() {
-                let mut ctx = EvalContext { params, subplans: None };
-                let mut pass = true;
-                for q in &self.quals {
-                    if !q.eval_predicate(&row, &mut ctx)? {
-                        pass = false;
-                        break;
-                    }
-                }
-                if !pass {
-                    row.clear();
-                    spare = row;
-                    continue;
-                }
-            }
+            let Some(line) = self.next_row(reader, first_range, params, &mut row, scratch)? else {
+                return Ok(false);
+            };
             if let Some(map) = &self.out_map {
                 let mut projected = Vec::with_capacity(map.len() + usize::from(self.row_id));
                 projected.extend(map.iter().map(|&i| row[i].clone()));
                 row.clear();
-                spare = row;
-                row = projected;
+                out.push(projected);
+            } else {
+                out.push(std::mem::take(&mut row));
             }
             if self.row_id {
-                row.push(Datum::Int8(line as i64));
+                if let Some(last) = out.last_mut() {
+                    last.push(Datum::Int8(line as i64));
+                }
             }
-            out.push(row);
         }
         Ok(true)
     }

@@ -44,14 +44,14 @@ impl Rng {
     pub fn new(seed: u64) -> Rng {
         Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+        self.next_u64() % n.max(1)
     }
 }
 
@@ -64,12 +64,12 @@ fn aborts(n: u64) -> bool {
 }
 
 fn deletes(n: u64) -> bool {
-    n % 5 == 0 && rows_of(n) > 1
+    n.is_multiple_of(5) && rows_of(n) > 1
 }
 
 /// Rows a committed transaction leaves, with their `val`.
 fn expected_rows(n: u64) -> Vec<(i64, i64)> {
-    let bump = i64::from(n % 3 == 0);
+    let bump = i64::from(n.is_multiple_of(3));
     (0..rows_of(n)).filter(|&j| !(deletes(n) && j == 0)).map(|j| ((n * 10 + j) as i64, j as i64 + bump)).collect()
 }
 
@@ -112,7 +112,7 @@ fn run_txn(s: &mut Session, n: u64, worker: u64) -> envelope::Result<bool> {
     let m = rows_of(n);
     let values: Vec<String> = (0..m).map(|j| format!("({}, {n}, {j})", n * 10 + j)).collect();
     let mut sql = format!("BEGIN; INSERT INTO c_t{k} VALUES {};", values.join(", "));
-    if n % 3 == 0 {
+    if n.is_multiple_of(3) {
         sql += &format!("UPDATE c_t{k} SET val = val + 1 WHERE txn = {n};");
     }
     let mut net = m;
@@ -225,8 +225,10 @@ pub fn verify(db: &Database, seen: &Seen, rng: &mut Rng) -> anyhow::Result<usize
                 bail!("{table}: committed transaction {n} has no rows");
             }
         }
-        let counted =
-            query_pairs(&mut s, &format!("SELECT count(*), coalesce(sum(cnt), 0) FROM c_counter WHERE tbl = {k}"))?;
+        let counted = query_pairs(
+            &mut s,
+            &format!("SELECT count(*), coalesce(sum(cnt), 0)::bigint FROM c_counter WHERE tbl = {k}"),
+        )?;
         let total: i64 = by_txn.values().map(|v| v.len() as i64).sum();
         if counted[0].1 != total {
             bail!("counters of {table} say {} rows, the table has {total}", counted[0].1);

@@ -9,28 +9,39 @@
 //! `tests/tpch/explain/qNN.txt` (our `EXPLAIN (COSTS OFF)`), so a planner change shows as a
 //! diff; `UPDATE_GOLDENS=1 cargo test -p harness --test tpch` rewrites them.
 //!
-//! Each test prints one line per query (`q01 ok`, `q02 FAILED: ...`) and fails if any query
-//! fails. No PostgreSQL is needed: the fixtures are committed.
+//! Each test prints one line per query (`q01 ok`, `q02 FAILED: ...`; see them with
+//! `--nocapture`) and fails if any query fails. A query still running after
+//! TPCH_QUERY_TIMEOUT seconds (default 60) fails as a timeout. No PostgreSQL is needed: the
+//! fixtures are committed.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 use envelope::{Database, Session};
 use harness::tpch::compare::{compare, parse_csv};
 use harness::tpch::fixtures::{default_dir, fixture_path};
 use harness::tpch::gen::{generate, FileFormat};
-use harness::tpch::queries::{explain_ours, name, numbers, ordering, run_ours, Answer};
+use harness::tpch::queries::{explain_ours, name, numbers, ordering, run_with_timeout, Answer, Outcome};
 use harness::tpch::setup::setup_session;
 
 const SF: f64 = 0.01;
 
 /// A database with the TPC-H tables over freshly generated files (kept alive with it).
-fn tpch_session() -> (tempfile::TempDir, Database, Session) {
+fn tpch_session() -> (tempfile::TempDir, Arc<Database>, Session) {
     let dir = tempfile::tempdir().expect("temp dir");
     generate(SF, dir.path(), FileFormat::Tbl).expect("generating TPC-H data");
-    let db = Database::open_in_memory().expect("in-memory database");
+    let db = Arc::new(Database::open_in_memory().expect("in-memory database"));
     let mut session = db.session();
     setup_session(&mut session, dir.path(), FileFormat::Tbl).expect("TPC-H setup");
     (dir, db, session)
+}
+
+/// The time limit of one query (TPCH_QUERY_TIMEOUT seconds, default 60): a plan gone wrong
+/// (a cross product) fails its query instead of hanging the test.
+fn query_timeout() -> Duration {
+    let secs = std::env::var("TPCH_QUERY_TIMEOUT").ok().and_then(|v| v.parse().ok()).unwrap_or(60);
+    Duration::from_secs(secs)
 }
 
 /// Prints the per-query report and panics if any query failed.
@@ -51,15 +62,19 @@ fn finish(what: &str, results: Vec<(usize, Result<(), String>)>) {
 
 #[test]
 fn tpch_answers_match_postgresql() {
-    let (_dir, _db, mut session) = tpch_session();
+    let (_dir, db, _session) = tpch_session();
+    let limit = query_timeout();
     let results = numbers()
         .map(|n| {
             let path = fixture_path(&default_dir(), SF, n);
-            let mut check = || -> Result<(), String> {
+            let check = || -> Result<(), String> {
                 let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
                 let expected = parse_csv(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-                let actual = run_ours(&mut session, n, SF)?;
-                compare(&expected, &Answer::from_result(&actual), ordering(n))
+                match run_with_timeout(&db, n, SF, limit) {
+                    Outcome::Done(actual, _) => compare(&expected, &Answer::from_result(&actual), ordering(n)),
+                    Outcome::Failed(e) => Err(e),
+                    Outcome::Timeout => Err(format!("no answer after {} s (TPCH_QUERY_TIMEOUT)", limit.as_secs())),
+                }
             };
             (n, check())
         })

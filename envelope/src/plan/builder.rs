@@ -126,6 +126,18 @@ impl Planner<'_> {
     }
 
     pub(super) fn plan(&mut self, lp: &LogicalPlan, req: &[bool]) -> FdwResult<Planned> {
+        let planned = self.plan_node(lp, req)?;
+        if planned.map.len() != lp.arity() {
+            return Err(FdwError::internal(format!(
+                "planner: {} logical columns mapped for a node of {}",
+                planned.map.len(),
+                lp.arity()
+            )));
+        }
+        Ok(planned)
+    }
+
+    fn plan_node(&mut self, lp: &LogicalPlan, req: &[bool]) -> FdwResult<Planned> {
         match lp {
             LogicalPlan::Scan(_) => self.plan_join_graph(lp, req),
             LogicalPlan::Join { join_type: JoinType::Inner, .. } => self.plan_join_graph(lp, req),

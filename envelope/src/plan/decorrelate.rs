@@ -43,9 +43,19 @@ fn rewrite(lp: LogicalPlan, subplans: &mut [LogicalSubPlan]) -> LogicalPlan {
     let lp = map_children(lp, &mut |c| rewrite(c, subplans));
     let LogicalPlan::Filter { input, predicate } = lp else { return lp };
     let arity = input.arity();
-    let mut input = *input;
+    // Plain conjuncts filter the input first, so the joins made below start from the
+    // restricted (and joinable) input, not from a cross product.
+    let (with_sub, plain): (Vec<Expr>, Vec<Expr>) =
+        predicate.split_conjunction().into_iter().partition(|c| c.has_subplan());
+    if with_sub.is_empty() {
+        return LogicalPlan::Filter { input, predicate: Expr::conjunction(plain).expect("non-empty predicate") };
+    }
+    let mut input = match Expr::conjunction(plain) {
+        Some(p) => LogicalPlan::Filter { input, predicate: p },
+        None => *input,
+    };
     let mut keep = Vec::new();
-    for conjunct in predicate.split_conjunction() {
+    for conjunct in with_sub {
         match try_join(&input, &conjunct, subplans) {
             Some((joined, residual)) => {
                 input = joined;

@@ -101,6 +101,7 @@ impl Planner<'_> {
             return Err(FdwError::feature("too many relations in one join"));
         }
         let width: usize = leaves.iter().map(|l| l.width).sum();
+        let raw: Vec<Expr> = raw.into_iter().flat_map(factor_or).collect();
         let quals: Vec<Qual> = raw.into_iter().map(|e| Qual { mask: mask_of(&e, &leaves), expr: e }).collect();
         // Columns needed above each leaf: the requested ones plus those of multi-leaf quals.
         let mut needed = vec![false; width];
@@ -832,9 +833,17 @@ impl Planner<'_> {
             JoinType::Left => rows = rows.max(o.rows),
             JoinType::Right => rows = rows.max(i.rows),
             JoinType::Full => rows = rows.max(o.rows + i.rows),
-            _ => {}
+            // A semi join keeps each outer row at most once; assume half of them match.
+            JoinType::Semi => rows = (o.rows * 0.5).max(1.0).min(rows.max(1.0)),
+            JoinType::Anti => rows = (o.rows * 0.5).max(1.0),
+            JoinType::Inner => {}
         }
-        let output: Vec<OutputColumn> = o.output.iter().chain(&i.output).cloned().collect();
+        // Semi and anti joins emit the outer columns only.
+        let (output, map): (Vec<OutputColumn>, Vec<Option<usize>>) = if join_type.emits_inner() {
+            (o.output.iter().chain(&i.output).cloned().collect(), joined)
+        } else {
+            (o.output.clone(), outer.map[..lw].to_vec())
+        };
         let plan = if !okeys.is_empty() && self.settings.enable_hashjoin {
             let startup = i.cost.total + tuple_cost(i.rows);
             let total = startup + o.cost.total + expr_cost(okeys.len(), o.rows) + tuple_cost(rows);
@@ -863,7 +872,7 @@ impl Planner<'_> {
             };
             make(node, output, Cost::new(o.cost.startup, total), rows)
         };
-        Ok(Planned { plan, map: joined })
+        Ok(Planned { plan, map })
     }
 }
 
@@ -922,6 +931,50 @@ fn equi_side<'e>(e: &'e Expr, leaves: &[Leaf<'_>], i: usize) -> Option<(usize, &
         }
     }
     None
+}
+
+/// `(a AND x) OR (a AND y)` becomes `a AND (x OR y)`: conjuncts common to every arm of an
+/// OR are pulled out (PostgreSQL does this for TPC-H Q19's join clause), so a join qual
+/// buried in an OR can drive a hash join.
+fn factor_or(e: Expr) -> Vec<Expr> {
+    let Expr::Binary { op: BinaryOp::Or, .. } = &e else { return vec![e] };
+    let mut arms = Vec::new();
+    flatten_or(&e, &mut arms);
+    let arm_conjuncts: Vec<Vec<Expr>> = arms.into_iter().map(|a| a.clone().split_conjunction()).collect();
+    let common: Vec<Expr> = arm_conjuncts[0]
+        .iter()
+        .filter(|c| !c.is_volatile() && arm_conjuncts[1..].iter().all(|arm| arm.contains(c)))
+        .cloned()
+        .collect();
+    if common.is_empty() {
+        return vec![e];
+    }
+    let mut rest_arms = Vec::new();
+    for arm in arm_conjuncts {
+        let rest: Vec<Expr> = arm.into_iter().filter(|c| !common.contains(c)).collect();
+        match Expr::conjunction(rest) {
+            Some(r) => rest_arms.push(r),
+            // One arm is just the common part: the OR is implied by it.
+            None => return common,
+        }
+    }
+    let mut out = common;
+    let or = rest_arms
+        .into_iter()
+        .reduce(|a, b| Expr::Binary { op: BinaryOp::Or, left: Box::new(a), right: Box::new(b), ty: DataType::Bool })
+        .expect("an OR has arms");
+    out.push(or);
+    out
+}
+
+fn flatten_or<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+    match e {
+        Expr::Binary { op: BinaryOp::Or, left, right, .. } => {
+            flatten_or(left, out);
+            flatten_or(right, out);
+        }
+        other => out.push(other),
+    }
 }
 
 fn subsets_of_size(n: usize, k: usize) -> Vec<u64> {

@@ -43,6 +43,9 @@ pub struct OltpArgs {
     /// Workloads to run: select, update, tpcb.
     #[arg(long, value_delimiter = ',', default_value = "select,update,tpcb")]
     pub workloads: Vec<String>,
+    /// Skip SQLite (to profile ours alone).
+    #[arg(long)]
+    pub no_sqlite: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -481,7 +484,11 @@ pub fn run(args: OltpArgs) -> anyhow::Result<()> {
         for &threads in &args.threads {
             eprintln!("{} with {} thread(s) ...", w.name(), threads);
             let ours = run_envelope(&db, w, threads, args.seconds, sizes)?;
-            let sq = run_sqlite(&sqlite, w, threads, args.seconds, sizes)?;
+            let sq = if args.no_sqlite {
+                RunStats { elapsed: Duration::from_secs(1), ..Default::default() }
+            } else {
+                run_sqlite(&sqlite, w, threads, args.seconds, sizes)?
+            };
             lines.push(Line { workload: w, threads, ours, sqlite: sq });
         }
     }

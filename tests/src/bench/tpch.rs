@@ -3,15 +3,14 @@
 //! comparison) and through PostgreSQL's own file_fdw over the same files.
 //!
 //! Loading and ANALYZE are not timed. Each query runs once to warm up, then `--runs` times
-//! (median); PostgreSQL's file_fdw column runs once (`--fdw-runs`). Our queries run on a worker
-//! thread so a runaway query can be abandoned after `--timeout` seconds (the engine has no
-//! statement_timeout yet; the abandoned thread keeps a core busy, which the report says);
+//! (median); PostgreSQL's file_fdw column runs once (`--fdw-runs`). Our queries run on a thread
+//! of their own so a runaway query can be abandoned after `--timeout` seconds (the engine has
+//! no statement_timeout yet; the abandoned thread keeps a core busy, which the report says);
 //! PostgreSQL's honour `statement_timeout`. Our answers are checked against PostgreSQL's heap
 //! answers with [`crate::tpch::compare`]. Our peak RSS per query is `VmHWM` after resetting it
 //! (`/proc/self/clear_refs`) before the query.
 
 use std::path::PathBuf;
-use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -22,7 +21,7 @@ use crate::format::{write_aligned, Align};
 use crate::pg::{simple_rows, ScratchDb};
 use crate::tpch::compare::compare;
 use crate::tpch::gen::{generate, is_generated, FileFormat};
-use crate::tpch::queries::{name, numbers, ordering, query_text, run_ours, Answer};
+use crate::tpch::queries::{name, numbers, ordering, query_text, run_with_timeout, Answer, Outcome};
 use crate::tpch::setup::{load_postgres, make_world_readable, setup_session};
 use crate::tpch::sf_name;
 
@@ -53,6 +52,10 @@ pub struct TpchArgs {
     /// Run PostgreSQL without parallel workers (max_parallel_workers_per_gather = 0).
     #[arg(long)]
     pub pg_serial: bool,
+    /// Give PostgreSQL's heap tables TPC-H's primary keys and foreign-key indexes (default: bare
+    /// heap tables, the same access paths as our files; Q17 and Q20 then time out past SF 0.01).
+    #[arg(long)]
+    pub pg_indexes: bool,
 }
 
 /// The outcome of timing one query on one system.
@@ -80,8 +83,9 @@ impl Timed {
     }
 }
 
-/// Times `runs` executions after a warm-up (when `warm_up`), stopping at the first failure.
-fn time_runs(runs: usize, warm_up: bool, mut once: impl FnMut() -> Result<Answer, Timed>) -> Timed {
+/// Times `runs` executions after a warm-up (when `warm_up`), stopping at the first failure;
+/// `once` returns the answer and the time of one execution.
+fn time_runs(runs: usize, warm_up: bool, mut once: impl FnMut() -> Result<(Answer, Duration), Timed>) -> Timed {
     if warm_up {
         if let Err(t) = once() {
             return t;
@@ -90,12 +94,13 @@ fn time_runs(runs: usize, warm_up: bool, mut once: impl FnMut() -> Result<Answer
     let mut times = Vec::new();
     let mut answer = None;
     for _ in 0..runs.max(1) {
-        let start = Instant::now();
         match once() {
-            Ok(a) => answer = Some(a),
+            Ok((a, t)) => {
+                answer = Some(a);
+                times.push(t);
+            }
             Err(t) => return t,
         }
-        times.push(start.elapsed());
     }
     times.sort();
     match answer {
@@ -104,63 +109,25 @@ fn time_runs(runs: usize, warm_up: bool, mut once: impl FnMut() -> Result<Answer
     }
 }
 
-/// Our engine on a worker thread: one request = one execution of a query.
-struct Ours {
-    db: Arc<Database>,
-    sf: f64,
-    tx: Sender<usize>,
-    rx: Receiver<(Result<Answer, String>, Duration)>,
-    /// Queries abandoned after a timeout (their threads may still be running).
-    abandoned: Vec<String>,
-}
-
-impl Ours {
-    fn new(db: Arc<Database>, sf: f64) -> Ours {
-        let (tx, rx) = Self::spawn(db.clone(), sf);
-        Ours { db, sf, tx, rx, abandoned: Vec::new() }
-    }
-
-    fn spawn(db: Arc<Database>, sf: f64) -> (Sender<usize>, Receiver<(Result<Answer, String>, Duration)>) {
-        let (req_tx, req_rx) = channel::<usize>();
-        let (res_tx, res_rx) = channel();
-        std::thread::spawn(move || {
-            let mut session = db.session();
-            for n in req_rx {
-                let start = Instant::now();
-                let r = run_ours(&mut session, n, sf).map(|r| Answer::from_result(&r));
-                if res_tx.send((r, start.elapsed())).is_err() {
-                    break;
-                }
-            }
-        });
-        (req_tx, res_rx)
-    }
-
-    fn run_once(&mut self, n: usize, timeout: Duration) -> Result<Answer, Timed> {
-        self.tx.send(n).map_err(|_| Timed::Error("worker thread gone".into()))?;
-        match self.rx.recv_timeout(timeout) {
-            Ok((Ok(a), _)) => Ok(a),
-            Ok((Err(e), _)) => Err(Timed::Error(e)),
-            Err(RecvTimeoutError::Timeout) => {
-                // Leave the stuck worker behind; later queries get a fresh one.
-                self.abandoned.push(name(n));
-                (self.tx, self.rx) = Self::spawn(self.db.clone(), self.sf);
-                Err(Timed::Timeout)
-            }
-            Err(RecvTimeoutError::Disconnected) => {
-                (self.tx, self.rx) = Self::spawn(self.db.clone(), self.sf);
-                Err(Timed::Error(format!("{}: the engine panicked", name(n))))
-            }
-        }
+/// One execution of query `n` on our engine (on its own thread, abandoned after `limit`).
+fn ours_once(db: &Arc<Database>, n: usize, sf: f64, limit: Duration) -> Result<(Answer, Duration), Timed> {
+    match run_with_timeout(db, n, sf, limit) {
+        Outcome::Done(r, t) => Ok((Answer::from_result(&r), t)),
+        Outcome::Failed(e) => Err(Timed::Error(e)),
+        Outcome::Timeout => Err(Timed::Timeout),
     }
 }
 
-fn pg_once(client: &mut postgres::Client, n: usize, sf: f64) -> Result<Answer, Timed> {
+fn pg_once(client: &mut postgres::Client, n: usize, sf: f64) -> Result<(Answer, Duration), Timed> {
+    let start = Instant::now();
     match simple_rows(client, &query_text(n, sf)) {
-        Ok((columns, rows)) => Ok(Answer {
-            columns,
-            rows: rows.into_iter().map(|r| r.into_iter().map(Option::unwrap_or_default).collect()).collect(),
-        }),
+        Ok((columns, rows)) => Ok((
+            Answer {
+                columns,
+                rows: rows.into_iter().map(|r| r.into_iter().map(Option::unwrap_or_default).collect()).collect(),
+            },
+            start.elapsed(),
+        )),
         Err(e) => {
             if n == 15 {
                 let _ = client.batch_execute("DROP VIEW IF EXISTS revenue0");
@@ -208,7 +175,7 @@ pub fn run(args: TpchArgs) -> anyhow::Result<()> {
     setup_session(&mut db.session(), &dir, FileFormat::Tbl)?;
     eprintln!("loading PostgreSQL heap tables...");
     let scratch = ScratchDb::create("tpch_bench")?;
-    load_postgres(&mut scratch.connect()?, &dir, FileFormat::Tbl)?;
+    load_postgres(&mut scratch.connect()?, &dir, FileFormat::Tbl, args.pg_indexes)?;
     let settings = format!(
         "SET statement_timeout = '{}s';{}",
         args.timeout,
@@ -220,14 +187,17 @@ pub fn run(args: TpchArgs) -> anyhow::Result<()> {
     files.batch_execute(&format!("{settings} SET search_path = files;")).context("postgres: settings")?;
 
     let timeout = Duration::from_secs(args.timeout);
-    let mut ours = Ours::new(db, sf);
+    let mut abandoned = Vec::new();
     let rss_supported = reset_peak_rss();
     let selected: Vec<usize> = numbers().filter(|n| args.queries.is_empty() || args.queries.contains(n)).collect();
     let mut lines = Vec::new();
     for n in selected {
         eprintln!("{}...", name(n));
         reset_peak_rss();
-        let our = time_runs(args.runs, true, || ours.run_once(n, timeout));
+        let our = time_runs(args.runs, true, || ours_once(&db, n, sf, timeout));
+        if matches!(our, Timed::Timeout) {
+            abandoned.push(name(n));
+        }
         let rss_mb = rss_supported.then(peak_rss_kb).flatten().map(|kb| kb as f64 / 1024.0);
         let pg = time_runs(args.runs, true, || pg_once(&mut heap, n, sf));
         let fdw = time_runs(args.fdw_runs, false, || pg_once(&mut files, n, sf));
@@ -242,17 +212,12 @@ pub fn run(args: TpchArgs) -> anyhow::Result<()> {
         lines.push(Line { n, ours: our, pg, fdw, rss_mb, check });
     }
     print_report(&args, &lines, rss_supported);
-    if !ours.abandoned.is_empty() {
+    if !abandoned.is_empty() {
         println!(
-            "note: ours timed out on {} and the query kept running on an abandoned thread; later timings \
-             may be slowed by it",
-            ours.abandoned.join(", ")
+            "note: ours timed out on {} and each such query kept running on an abandoned thread; later \
+             timings may be slowed by it",
+            abandoned.join(", ")
         );
-    }
-    // Abandoned workers must not keep the process alive.
-    if !ours.abandoned.is_empty() {
-        drop(scratch);
-        std::process::exit(0);
     }
     Ok(())
 }
@@ -305,6 +270,10 @@ fn print_report(args: &TpchArgs, lines: &[Line], rss_supported: bool) {
         if args.fdw_runs == 1 { "" } else { "s" },
         args.timeout,
         if args.pg_serial { ", PostgreSQL without parallel workers" } else { "" }
+    );
+    println!(
+        "PostgreSQL heap tables {}",
+        if args.pg_indexes { "with TPC-H's keys and foreign-key indexes" } else { "without indexes" }
     );
     if !rss_supported {
         println!("(peak RSS per query unavailable: /proc/self/clear_refs not writable)");
@@ -368,7 +337,7 @@ mod tests {
         let mut n = 0;
         let t = time_runs(3, true, || {
             n += 1;
-            Ok(Answer { columns: vec![], rows: vec![] })
+            Ok((Answer { columns: vec![], rows: vec![] }, Duration::from_millis(n)))
         });
         assert!(matches!(t, Timed::Done { .. }));
         assert_eq!(n, 4);

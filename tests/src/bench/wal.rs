@@ -123,7 +123,7 @@ fn run_ours(db: &Database, scale: u64, clients: u64, sync: bool, secs: u64) -> a
                 let r: envelope::Result<()> = (|| {
                     s.execute("BEGIN")?;
                     s.execute_prepared(&upd_a, &[delta.clone(), aid.clone()])?;
-                    s.execute_prepared(&sel_a, &[aid.clone()])?;
+                    s.execute_prepared(&sel_a, std::slice::from_ref(&aid))?;
                     s.execute_prepared(&upd_t, &[delta.clone(), tid.clone()])?;
                     s.execute_prepared(&upd_b, &[delta.clone(), bid.clone()])?;
                     s.execute_prepared(&ins_h, &[tid.clone(), bid.clone(), aid.clone(), delta.clone()])?;
@@ -206,7 +206,7 @@ pub fn run(args: WalArgs) -> anyhow::Result<()> {
         None
     } else {
         let scratch = crate::pg::ScratchDb::create("walbench")?;
-        pgbench(&scratch.name, &["-i".into(), "-q".into(), "-s".into(args.scale.to_string())], true)?;
+        pgbench(&scratch.name, &["-i".into(), "-q".into(), "-s".into(), args.scale.to_string()], true)?;
         Some(scratch)
     };
     println!("TPC-B-like, scale {}, {} s per run", args.scale, args.seconds);

@@ -5,7 +5,11 @@
 //! the specification divides it by SF, which [`query_text`] does. Q15 is a script (create a
 //! view, query it, drop it): its answer is the result of the statement that returns rows.
 
-use envelope::{QueryResult, Session};
+use std::sync::mpsc::{channel, RecvTimeoutError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use envelope::{Database, QueryResult, Session};
 use rust_decimal::Decimal;
 
 use crate::format::{format_error, text_rows};
@@ -150,6 +154,37 @@ pub fn run_ours(session: &mut Session, n: usize, sf: f64) -> Result<QueryResult,
         }
     }
     answer.ok_or_else(|| "the query returned no result set".to_string())
+}
+
+/// How a query run with a time limit ended.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The answer and the time the query took.
+    Done(QueryResult, Duration),
+    /// psql's `ERROR:` text (or a panic of the engine).
+    Failed(String),
+    /// Still running when the time limit passed.
+    Timeout,
+}
+
+/// Runs query `n` on a new session of `db` on its own thread, waiting at most `limit`. The
+/// engine has no statement_timeout yet, so a query past the limit is abandoned: its thread
+/// keeps running (and a core busy) until it finishes or the process exits.
+pub fn run_with_timeout(db: &Arc<Database>, n: usize, sf: f64, limit: Duration) -> Outcome {
+    let (tx, rx) = channel();
+    let db = db.clone();
+    std::thread::spawn(move || {
+        let mut session = db.session();
+        let start = Instant::now();
+        let r = run_ours(&mut session, n, sf);
+        let _ = tx.send(r.map(|r| (r, start.elapsed())));
+    });
+    match rx.recv_timeout(limit) {
+        Ok(Ok((r, t))) => Outcome::Done(r, t),
+        Ok(Err(e)) => Outcome::Failed(e),
+        Err(RecvTimeoutError::Timeout) => Outcome::Timeout,
+        Err(RecvTimeoutError::Disconnected) => Outcome::Failed(format!("{}: the engine panicked", name(n))),
+    }
 }
 
 /// Our `EXPLAIN (COSTS OFF)` of query `n`: the plan of each statement that returns rows (the
