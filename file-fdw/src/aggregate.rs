@@ -139,11 +139,18 @@ impl AggPlan {
 enum Index {
     /// No GROUP BY: the one group, 0.
     Plain,
-    /// One key of an integer or date type: hashed as a plain integer, NULL apart.
-    Int { map: HashMap<i64, usize, ahash::RandomState>, null: Option<usize> },
+    /// One key of an integer or date type: small non-negative values index `dense` directly
+    /// (`a % 1000`, small codes), others are hashed as plain integers; NULL apart.
+    Int { dense: Vec<usize>, map: HashMap<i64, usize, ahash::RandomState>, null: Option<usize> },
     /// Any other keys.
     General(HashMap<Key, usize, ahash::RandomState>),
 }
+
+/// Integer keys in `0..DENSE_KEYS` are found by direct indexing (at most 512 kB a thread).
+const DENSE_KEYS: i64 = 1 << 16;
+
+/// An empty slot of the dense index.
+const NO_GROUP: usize = usize::MAX;
 
 /// A key of the `Int` index: `Some(None)` for NULL, `None` for a value of another type.
 #[inline]
@@ -171,7 +178,7 @@ impl Groups {
     fn new(plan: &AggPlan) -> Groups {
         let index = match plan.keys.as_slice() {
             [] => Index::Plain,
-            [k] if k.is_int => Index::Int { map: HashMap::default(), null: None },
+            [k] if k.is_int => Index::Int { dense: Vec::new(), map: HashMap::default(), null: None },
             _ => Index::General(HashMap::default()),
         };
         let mut g = Groups { index, keys: Vec::new(), states: Vec::new(), n_aggs: plan.fresh.len() };
@@ -188,7 +195,10 @@ impl Groups {
     fn find(&self, key: &Key) -> FdwResult<Option<usize>> {
         Ok(match &self.index {
             Index::Plain => Some(0),
-            Index::Int { map, null } => match key.0.first().and_then(int_key) {
+            Index::Int { dense, map, null } => match key.0.first().and_then(int_key) {
+                Some(Some(v)) if (0..DENSE_KEYS).contains(&v) => {
+                    dense.get(v as usize).copied().filter(|&g| g != NO_GROUP)
+                }
                 Some(Some(v)) => map.get(&v).copied(),
                 Some(None) => *null,
                 None => return Err(FdwError::internal("file_fdw: group key of an unexpected type")),
@@ -202,7 +212,14 @@ impl Groups {
         let idx = self.keys.len();
         match &mut self.index {
             Index::Plain => {}
-            Index::Int { map, null } => match key.0.first().and_then(int_key) {
+            Index::Int { dense, map, null } => match key.0.first().and_then(int_key) {
+                Some(Some(v)) if (0..DENSE_KEYS).contains(&v) => {
+                    let v = v as usize;
+                    if dense.len() <= v {
+                        dense.resize(v + 1, NO_GROUP);
+                    }
+                    dense[v] = idx;
+                }
                 Some(Some(v)) => {
                     map.insert(v, idx);
                 }

@@ -2,8 +2,8 @@
 --
 -- @DIR@ stands for the absolute directory written by `harness tpch-gen --dir DIR` (default layout
 -- `tbl`: dbgen's '|'-separated rows without the trailing '|'). `harness tpch-setup --dir DIR`
--- substitutes it (and, for `--format csv` files, replaces ".tbl', format 'text', delimiter '|'"
--- by ".csv', format 'csv'"). By hand, for our shell or psql:
+-- substitutes it (and, for `--format csv` files, switches each table's file and options from
+-- the text layout to CSV). By hand, for our shell or psql:
 --   sed "s|@DIR@|$PWD/tpch-sf1|" tests/tpch/setup.sql | harness sql --data DATADIR
 -- The same script sets up PostgreSQL's file_fdw (the benchmark and the fixtures use it).
 

@@ -3,25 +3,28 @@
 //! comparison) and through PostgreSQL's own file_fdw over the same files.
 //!
 //! Loading and ANALYZE are not timed. Each query runs once to warm up, then `--runs` times
-//! (median); PostgreSQL's file_fdw column runs once (`--fdw-runs`). Our queries run on a thread
-//! of their own so a runaway query can be abandoned after `--timeout` seconds (the engine has
-//! no statement_timeout yet; the abandoned thread keeps a core busy, which the report says);
-//! PostgreSQL's honour `statement_timeout`. Our answers are checked against PostgreSQL's heap
-//! answers with [`crate::tpch::compare`]. Our peak RSS per query is `VmHWM` after resetting it
-//! (`/proc/self/clear_refs`) before the query.
+//! (median); PostgreSQL's file_fdw column runs once (`--fdw-runs`). Our tables are set up once
+//! in a data directory; each query then runs in a child process of its own (`harness
+//! tpch-query`, opening that directory), so a runaway query is killed after `--timeout`
+//! seconds (the engine has no statement_timeout yet) and its peak RSS (`VmHWM`, reset after
+//! the database is open) is the query's alone. PostgreSQL's queries honour
+//! `statement_timeout`. Our answers are checked against PostgreSQL's heap answers with
+//! [`crate::tpch::compare`].
 
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use envelope::Database;
 
-use crate::format::{write_aligned, Align};
+use crate::format::{format_error, write_aligned, write_csv, Align};
 use crate::pg::{simple_rows, ScratchDb};
-use crate::tpch::compare::compare;
+use crate::tpch::compare::{compare, parse_csv};
 use crate::tpch::gen::{generate, is_generated, FileFormat};
-use crate::tpch::queries::{name, numbers, ordering, query_text, run_with_timeout, Answer, Outcome};
+use crate::tpch::queries::{name, numbers, ordering, query_text, run_ours, Answer};
 use crate::tpch::setup::{load_postgres, make_world_readable, setup_session};
 use crate::tpch::sf_name;
 
@@ -109,13 +112,138 @@ fn time_runs(runs: usize, warm_up: bool, mut once: impl FnMut() -> Result<(Answe
     }
 }
 
-/// One execution of query `n` on our engine (on its own thread, abandoned after `limit`).
-fn ours_once(db: &Arc<Database>, n: usize, sf: f64, limit: Duration) -> Result<(Answer, Duration), Timed> {
-    match run_with_timeout(db, n, sf, limit) {
-        Outcome::Done(r, t) => Ok((Answer::from_result(&r), t)),
-        Outcome::Failed(e) => Err(Timed::Error(e)),
-        Outcome::Timeout => Err(Timed::Timeout),
+/// Runs query `n` in a child process over the data directory `data`: a warm-up, then `runs`
+/// timed runs. The child is killed when the warm-up takes longer than `limit`, or the runs
+/// longer than `runs * limit`. Returns the outcome and the child's peak RSS in kB.
+fn ours_in_child(data: &Path, sf: f64, n: usize, runs: usize, limit: Duration) -> (Timed, Option<u64>) {
+    let spawned = Command::new(std::env::current_exe().unwrap_or_else(|_| PathBuf::from("harness")))
+        .arg("tpch-query")
+        .arg("--data")
+        .arg(data)
+        .args(["--sf", &sf.to_string(), "--query", &n.to_string(), "--runs", &runs.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match spawned {
+        Ok(c) => c,
+        Err(e) => return (Timed::Error(format!("cannot run harness tpch-query: {e}")), None),
+    };
+    let (Some(stdout), Some(mut stderr)) = (child.stdout.take(), child.stderr.take()) else {
+        return (Timed::Error("no pipes to the child".into()), None);
+    };
+    // Lines arrive through a thread so waiting for them can time out.
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let outcome = read_child(&rx, limit, runs);
+    if matches!(outcome, ChildOutput::Timeout) {
+        let _ = child.kill();
     }
+    let status = child.wait();
+    let stderr_text = err_reader.join().unwrap_or_default();
+    match outcome {
+        ChildOutput::Timeout => (Timed::Timeout, None),
+        ChildOutput::Done { times, rss_kb, csv } => match parse_csv(&csv) {
+            Ok(answer) if !times.is_empty() => {
+                let mut times = times;
+                times.sort();
+                (Timed::Done { median: times[times.len() / 2], answer }, rss_kb)
+            }
+            Ok(_) => (Timed::Error("the child reported no run".into()), rss_kb),
+            Err(e) => (Timed::Error(format!("unreadable answer from the child: {e}")), rss_kb),
+        },
+        ChildOutput::Ended => {
+            let msg = stderr_text.trim_end();
+            let msg = if msg.is_empty() { format!("the child ended with {status:?}") } else { msg.to_string() };
+            (Timed::Error(msg), None)
+        }
+    }
+}
+
+enum ChildOutput {
+    Done {
+        times: Vec<Duration>,
+        rss_kb: Option<u64>,
+        csv: String,
+    },
+    Timeout,
+    /// The output ended early (an error, reported on stderr).
+    Ended,
+}
+
+/// Reads the child's protocol: `warm MS`, then `run MS` per run, `rss KB`, `answer`, and the
+/// answer as psql CSV until the end of the output.
+fn read_child(rx: &Receiver<std::io::Result<String>>, limit: Duration, runs: usize) -> ChildOutput {
+    let mut deadline = Instant::now() + limit;
+    let (mut times, mut rss_kb, mut csv, mut in_answer) = (Vec::new(), None, String::new(), false);
+    loop {
+        let wait = deadline.saturating_duration_since(Instant::now());
+        let line = match rx.recv_timeout(wait) {
+            Ok(Ok(line)) => line,
+            Ok(Err(_)) | Err(RecvTimeoutError::Disconnected) => {
+                return if in_answer { ChildOutput::Done { times, rss_kb, csv } } else { ChildOutput::Ended };
+            }
+            Err(RecvTimeoutError::Timeout) => return ChildOutput::Timeout,
+        };
+        if in_answer {
+            csv.push_str(&line);
+            csv.push('\n');
+            continue;
+        }
+        let mut words = line.split_whitespace();
+        let (key, value) = (words.next().unwrap_or(""), words.next().and_then(|v| v.parse::<f64>().ok()));
+        match (key, value) {
+            ("warm", _) => deadline = Instant::now() + limit * runs.max(1) as u32,
+            ("run", Some(ms)) => times.push(Duration::from_secs_f64(ms / 1000.0)),
+            ("rss", Some(kb)) => rss_kb = Some(kb as u64),
+            ("answer", _) => {
+                in_answer = true;
+                deadline = Instant::now() + limit;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `harness tpch-query`: the child side of [`ours_in_child`]. Opens the database at `data`,
+/// runs query `n` (warm-up and `runs` runs) and prints the protocol [`read_child`] reads.
+pub fn child_main(data: &Path, sf: f64, n: usize, runs: usize) -> anyhow::Result<()> {
+    let db = Database::open(data).map_err(|e| anyhow::anyhow!("{}", format_error(&e).trim_end()))?;
+    let mut session = db.session();
+    reset_peak_rss();
+    let mut out = std::io::stdout().lock();
+    let mut last = None;
+    for run in 0..=runs.max(1) {
+        let start = Instant::now();
+        let r = run_ours(&mut session, n, sf).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let ms = start.elapsed().as_secs_f64() * 1000.0;
+        writeln!(out, "{} {ms:.3}", if run == 0 { "warm" } else { "run" })?;
+        out.flush()?;
+        last = Some(r);
+    }
+    if let Some(kb) = peak_rss_kb() {
+        writeln!(out, "rss {kb}")?;
+    }
+    writeln!(out, "answer")?;
+    if let Some(r) = last {
+        let a = Answer::from_result(&r);
+        let rows: Vec<Vec<Option<String>>> = a.rows.into_iter().map(|r| r.into_iter().map(Some).collect()).collect();
+        let mut csv = String::new();
+        write_csv(&mut csv, &a.columns, &rows);
+        out.write_all(csv.as_bytes())?;
+    }
+    out.flush()?;
+    Ok(())
 }
 
 fn pg_once(client: &mut postgres::Client, n: usize, sf: f64) -> Result<(Answer, Duration), Timed> {
@@ -170,9 +298,13 @@ pub fn run(args: TpchArgs) -> anyhow::Result<()> {
     }
     make_world_readable(&dir)?;
 
-    eprintln!("setting up our foreign tables (ANALYZE reads every file)...");
-    let db = Arc::new(Database::open_in_memory().map_err(|e| anyhow::anyhow!("envelope: {}", e.message))?);
-    setup_session(&mut db.session(), &dir, FileFormat::Tbl)?;
+    // Our tables live in a data directory the per-query child processes open.
+    let ours_dir = tempfile::Builder::new().prefix("envelope-tpch-db-").tempdir()?;
+    eprintln!("setting up our foreign tables in {} (ANALYZE reads every file)...", ours_dir.path().display());
+    {
+        let db = Database::open(ours_dir.path()).map_err(|e| anyhow::anyhow!("{}", format_error(&e).trim_end()))?;
+        setup_session(&mut db.session(), &dir, FileFormat::Tbl)?;
+    }
     eprintln!("loading PostgreSQL heap tables...");
     let scratch = ScratchDb::create("tpch_bench")?;
     load_postgres(&mut scratch.connect()?, &dir, FileFormat::Tbl, args.pg_indexes)?;
@@ -187,18 +319,13 @@ pub fn run(args: TpchArgs) -> anyhow::Result<()> {
     files.batch_execute(&format!("{settings} SET search_path = files;")).context("postgres: settings")?;
 
     let timeout = Duration::from_secs(args.timeout);
-    let mut abandoned = Vec::new();
     let rss_supported = reset_peak_rss();
     let selected: Vec<usize> = numbers().filter(|n| args.queries.is_empty() || args.queries.contains(n)).collect();
     let mut lines = Vec::new();
     for n in selected {
         eprintln!("{}...", name(n));
-        reset_peak_rss();
-        let our = time_runs(args.runs, true, || ours_once(&db, n, sf, timeout));
-        if matches!(our, Timed::Timeout) {
-            abandoned.push(name(n));
-        }
-        let rss_mb = rss_supported.then(peak_rss_kb).flatten().map(|kb| kb as f64 / 1024.0);
+        let (our, rss_kb) = ours_in_child(ours_dir.path(), sf, n, args.runs, timeout);
+        let rss_mb = rss_kb.map(|kb| kb as f64 / 1024.0);
         let pg = time_runs(args.runs, true, || pg_once(&mut heap, n, sf));
         let fdw = time_runs(args.fdw_runs, false, || pg_once(&mut files, n, sf));
         let check = match (&our, &pg) {
@@ -212,13 +339,6 @@ pub fn run(args: TpchArgs) -> anyhow::Result<()> {
         lines.push(Line { n, ours: our, pg, fdw, rss_mb, check });
     }
     print_report(&args, &lines, rss_supported);
-    if !abandoned.is_empty() {
-        println!(
-            "note: ours timed out on {} and each such query kept running on an abandoned thread; later \
-             timings may be slowed by it",
-            abandoned.join(", ")
-        );
-    }
     Ok(())
 }
 

@@ -219,7 +219,7 @@ impl<W: Write> RowWriter<'_, W> {
             self.line.push('\n');
             self.w.write_all(self.line.as_bytes())?;
             count += 1;
-            if count % 8192 == 0 {
+            if count.is_multiple_of(8192) {
                 self.bar.inc(8192);
             }
         }

@@ -65,6 +65,18 @@ pub enum TpchCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// One query of `harness bench tpch`, run in a child process (internal).
+    #[command(hide = true)]
+    TpchQuery {
+        #[arg(long = "data")]
+        data: PathBuf,
+        #[arg(long)]
+        sf: f64,
+        #[arg(long)]
+        query: usize,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
 }
 
 /// Runs one TPC-H subcommand.
@@ -82,6 +94,10 @@ pub fn run(command: TpchCommand) -> anyhow::Result<()> {
         }
         TpchCommand::TpchFixtures { sf, out } => {
             fixtures::write_fixtures(sf, &out.unwrap_or_else(fixtures::default_dir))?;
+        }
+        TpchCommand::TpchQuery { data, sf, query, runs } => {
+            anyhow::ensure!((1..=22).contains(&query), "no TPC-H query {query}");
+            crate::bench::tpch::child_main(&data, sf, query, runs)?;
         }
     }
     Ok(())
