@@ -400,7 +400,7 @@ impl Binder<'_> {
             let mut inner = ExprCtx { scope: cx.scope, agg: None, clause: "aggregate function calls" };
             args.iter().map(|a| b.bind_expr(a, &mut inner)).collect()
         };
-        if is_aggregate_name(&name) {
+        if func::is_aggregate(&name) {
             let bound = arg_types_probe(self, cx)?;
             let types: Vec<DataType> = bound.iter().map(|e| e.data_type()).collect();
             if let Some(res) = func::resolve_aggregate(&name, &types, star) {
@@ -715,27 +715,6 @@ pub(crate) fn string_value(v: &ast::Value) -> Option<String> {
         ast::Value::DollarQuotedString(d) => Some(d.value.clone()),
         _ => None,
     }
-}
-
-fn is_aggregate_name(name: &str) -> bool {
-    matches!(
-        name,
-        "count"
-            | "sum"
-            | "avg"
-            | "min"
-            | "max"
-            | "bool_and"
-            | "bool_or"
-            | "every"
-            | "string_agg"
-            | "stddev"
-            | "stddev_samp"
-            | "stddev_pop"
-            | "variance"
-            | "var_samp"
-            | "var_pop"
-    )
 }
 
 fn map_binary(op: &ast::BinaryOperator) -> FdwResult<BinaryOp> {

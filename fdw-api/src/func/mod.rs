@@ -436,12 +436,9 @@ pub fn resolve_function(name: &str, args: &[DataType]) -> FdwResult<(ScalarFunc,
     Ok(r)
 }
 
-/// Resolves an aggregate by name; `star` for `count(*)`. Returns `None` when `name` is not an
-/// aggregate at all (the binder then tries scalar functions).
-pub fn resolve_aggregate(name: &str, args: &[DataType], star: bool) -> Option<FdwResult<(AggFunc, Resolved)>> {
-    use AggFunc as A;
-    use DataType as T;
-    let known = matches!(
+/// Whether `name` (lower case) is a built-in aggregate function.
+pub fn is_aggregate(name: &str) -> bool {
+    matches!(
         name,
         "count"
             | "sum"
@@ -458,7 +455,15 @@ pub fn resolve_aggregate(name: &str, args: &[DataType], star: bool) -> Option<Fd
             | "variance"
             | "var_samp"
             | "var_pop"
-    );
+    )
+}
+
+/// Resolves an aggregate by name; `star` for `count(*)`. Returns `None` when `name` is not an
+/// aggregate at all (the binder then tries scalar functions).
+pub fn resolve_aggregate(name: &str, args: &[DataType], star: bool) -> Option<FdwResult<(AggFunc, Resolved)>> {
+    use AggFunc as A;
+    use DataType as T;
+    let known = is_aggregate(name);
     if !known {
         return None;
     }
