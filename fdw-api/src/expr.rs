@@ -164,6 +164,26 @@ pub enum AggFunc {
     VarPop,
 }
 
+impl AggFunc {
+    /// The aggregate's SQL name, as `crate::func::resolve_aggregate` accepts it back.
+    pub fn sql_name(&self) -> &'static str {
+        match self {
+            AggFunc::CountStar | AggFunc::Count => "count",
+            AggFunc::Sum => "sum",
+            AggFunc::Avg => "avg",
+            AggFunc::Min => "min",
+            AggFunc::Max => "max",
+            AggFunc::BoolAnd => "bool_and",
+            AggFunc::BoolOr => "bool_or",
+            AggFunc::StringAgg => "string_agg",
+            AggFunc::StddevSamp => "stddev_samp",
+            AggFunc::StddevPop => "stddev_pop",
+            AggFunc::VarSamp => "var_samp",
+            AggFunc::VarPop => "var_pop",
+        }
+    }
+}
+
 /// What a sub-select in an expression yields (PostgreSQL's SubLink kinds).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SubLinkKind {

@@ -65,22 +65,9 @@ impl AggSpec {
     }
 }
 
-/// The SQL name of an aggregate, as `resolve_aggregate` accepts it.
+/// The SQL name of an aggregate (see `AggFunc::sql_name`).
 pub fn agg_name(func: AggFunc) -> &'static str {
-    match func {
-        AggFunc::CountStar | AggFunc::Count => "count",
-        AggFunc::Sum => "sum",
-        AggFunc::Avg => "avg",
-        AggFunc::Min => "min",
-        AggFunc::Max => "max",
-        AggFunc::BoolAnd => "bool_and",
-        AggFunc::BoolOr => "bool_or",
-        AggFunc::StringAgg => "string_agg",
-        AggFunc::StddevSamp => "stddev_samp",
-        AggFunc::StddevPop => "stddev_pop",
-        AggFunc::VarSamp => "var_samp",
-        AggFunc::VarPop => "var_pop",
-    }
+    func.sql_name()
 }
 
 /// Resolves an aggregate call as the envelope's binder did; `None` if it does not resolve

@@ -442,33 +442,11 @@ impl Printer<'_> {
                 join_name("Nested Loop", *join_type)
             }
             Node::HashJoin { outer, inner, join_type, outer_keys, inner_keys, qual } => {
-                let (on, inn) = (self.names(outer), self.names(inner));
-                let conds: Vec<String> = outer_keys
-                    .iter()
-                    .zip(inner_keys)
-                    .map(|(a, b)| format!("({} = {})", self.deparse(a, &on), self.deparse(b, &inn)))
-                    .collect();
-                d.push(format!("Hash Cond: {}", wrap_and(&conds)));
-                if let Some(q) = qual {
-                    let mut names = on.clone();
-                    names.extend(inn);
-                    d.push(format!("Join Filter: {}", self.deparse_top(q, &names)));
-                }
+                self.keyed_join_details(&mut d, "Hash", (outer, inner), (outer_keys, inner_keys), qual.as_ref());
                 join_name("Hash", *join_type)
             }
             Node::MergeJoin { outer, inner, join_type, outer_keys, inner_keys, qual } => {
-                let (on, inn) = (self.names(outer), self.names(inner));
-                let conds: Vec<String> = outer_keys
-                    .iter()
-                    .zip(inner_keys)
-                    .map(|(a, b)| format!("({} = {})", self.deparse(a, &on), self.deparse(b, &inn)))
-                    .collect();
-                d.push(format!("Merge Cond: {}", wrap_and(&conds)));
-                if let Some(q) = qual {
-                    let mut names = on.clone();
-                    names.extend(inn);
-                    d.push(format!("Join Filter: {}", self.deparse_top(q, &names)));
-                }
+                self.keyed_join_details(&mut d, "Merge", (outer, inner), (outer_keys, inner_keys), qual.as_ref());
                 join_name("Merge", *join_type)
             }
             Node::Sort { input, keys } => {
@@ -522,6 +500,29 @@ impl Printer<'_> {
             Node::Project { .. } | Node::Filter { .. } => "Result".into(),
         };
         (name, d)
+    }
+
+    /// `Hash Cond:`/`Merge Cond:` and `Join Filter:` lines of a join on equal keys.
+    fn keyed_join_details(
+        &self,
+        d: &mut Vec<String>,
+        label: &str,
+        (outer, inner): (&Plan, &Plan),
+        (outer_keys, inner_keys): (&[Expr], &[Expr]),
+        qual: Option<&Expr>,
+    ) {
+        let (on, inn) = (self.names(outer), self.names(inner));
+        let conds: Vec<String> = outer_keys
+            .iter()
+            .zip(inner_keys)
+            .map(|(a, b)| format!("({} = {})", self.deparse(a, &on), self.deparse(b, &inn)))
+            .collect();
+        d.push(format!("{label} Cond: {}", wrap_and(&conds)));
+        if let Some(q) = qual {
+            let mut names = on;
+            names.extend(inn);
+            d.push(format!("Join Filter: {}", self.deparse_top(q, &names)));
+        }
     }
 
     /// A top-level qual: PostgreSQL prints it with outer parentheses.
