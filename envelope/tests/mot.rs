@@ -386,3 +386,44 @@ fn transaction_over_a_file_table_and_a_mot_table() {
     ok(&mut s, "COMMIT");
     assert_eq!(rows(&mut s, "SELECT name FROM acc ORDER BY id"), vec![vec!["alice"], vec!["carol"]]);
 }
+
+/// A prepared statement keeps its plan across executions and replans after DDL and ANALYZE:
+/// a plan that outlived its table (here: dropped and created again with another layout) would
+/// read the old table or fail.
+#[test]
+fn prepared_plans_are_reused_and_replanned_after_ddl() {
+    use envelope::Datum;
+    let db = Database::open_in_memory().unwrap();
+    let mut s = db.session();
+    ok(&mut s, "CREATE TABLE kv (k int PRIMARY KEY, v text)");
+    ok(&mut s, "INSERT INTO kv SELECT g, 'v' || g FROM generate_series(1, 100) g");
+    let get = s.prepare("SELECT v FROM kv WHERE k = $1").unwrap();
+    let put = s.prepare("UPDATE kv SET v = $2 WHERE k = $1").unwrap();
+    let text = |r: &QueryResult| r.rows[0][0].to_text();
+    for k in [1, 50, 100] {
+        assert_eq!(text(&s.execute_prepared(&get, &[Datum::Int4(k)]).unwrap()), format!("v{k}"));
+    }
+    assert_eq!(s.execute_prepared(&put, &[Datum::Int4(7), Datum::text("seven")]).unwrap().tag, "UPDATE 1");
+    assert_eq!(text(&s.execute_prepared(&get, &[Datum::Int4(7)]).unwrap()), "seven");
+    // Inside a transaction block the cached plan sees the block's own writes.
+    ok(&mut s, "BEGIN");
+    assert_eq!(s.execute_prepared(&put, &[Datum::Int4(8), Datum::text("eight")]).unwrap().tag, "UPDATE 1");
+    assert_eq!(text(&s.execute_prepared(&get, &[Datum::Int4(8)]).unwrap()), "eight");
+    ok(&mut s, "ROLLBACK");
+    assert_eq!(text(&s.execute_prepared(&get, &[Datum::Int4(8)]).unwrap()), "v8");
+    // The table goes and comes back with the key in another column.
+    ok(&mut s, "DROP TABLE kv");
+    let e = s.execute_prepared(&get, &[Datum::Int4(1)]).unwrap_err();
+    assert_eq!((e.sqlstate.0, e.message.as_str()), ("42P01", "relation \"kv\" does not exist"));
+    ok(&mut s, "CREATE TABLE kv (v text, k int PRIMARY KEY)");
+    ok(&mut s, "INSERT INTO kv VALUES ('new', 1)");
+    assert_eq!(text(&s.execute_prepared(&get, &[Datum::Int4(1)]).unwrap()), "new");
+    ok(&mut s, "ANALYZE kv");
+    assert_eq!(text(&s.execute_prepared(&get, &[Datum::Int4(1)]).unwrap()), "new");
+    // SQL-level PREPARE/EXECUTE share the mechanism.
+    ok(&mut s, "PREPARE q(int) AS SELECT v FROM kv WHERE k = $1");
+    assert_eq!(one(&mut s, "EXECUTE q(1)"), "new");
+    ok(&mut s, "ALTER TABLE kv RENAME COLUMN v TO w");
+    let e = fail(&mut s, "EXECUTE q(1)");
+    assert_eq!(e.sqlstate.0, "42703", "{e:?}");
+}

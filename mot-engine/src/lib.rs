@@ -8,7 +8,8 @@
 //!
 //! Map of the crate:
 //! - [`key`]: order-preserving key encoding; [`row`]: records and their version word;
-//! - [`index`], [`table`]: the ordered maps, table shape and storage;
+//! - [`index`], [`table`]: the ordered maps, table shape and storage; [`hint`]: the hash
+//!   hints that make primary-key lookups skip the skip-list search;
 //! - [`txn`]: read/write/scan sets and the commit protocol (read this first);
 //! - [`scan`]: range scans merged with the transaction's own writes; [`plan`]: index-aware
 //!   paths and costs;
@@ -26,6 +27,7 @@ pub mod engine;
 pub mod errors;
 pub mod fdw;
 pub mod gc;
+pub mod hint;
 pub mod index;
 pub mod key;
 pub mod memory;

@@ -19,7 +19,7 @@ use parking_lot::Mutex;
 
 use crate::index::Index;
 use crate::key::{prefix_successor, TAG_NULL};
-use crate::row::{RowData, ABSENT, LOCK};
+use crate::row::{Record, RowData, ABSENT, LOCK};
 use crate::table::Table;
 use crate::txn::{ScanRange, Txn};
 
@@ -60,6 +60,8 @@ pub struct MotScan {
     overlay: Vec<(Vec<u8>, u64, RowData)>,
     ov_pos: usize,
     emitted: u64,
+    /// Equality on every column of a unique index: at most one row, found through the hints.
+    point: bool,
 }
 
 impl MotScan {
@@ -74,7 +76,12 @@ impl MotScan {
         limit: Option<u64>,
     ) -> MotScan {
         let snapshot = txn.lock().snapshot();
+        let point = index.hints.is_some()
+            && spec.eq.len() == index.columns.len()
+            && spec.lower.is_none()
+            && spec.upper.is_none();
         MotScan {
+            point,
             txn,
             table,
             index,
@@ -249,6 +256,12 @@ impl MotScan {
     }
 
     fn fill(&mut self, out: &mut RowBatch, params: ScanParams<'_>) -> FdwResult<()> {
+        if self.point && self.cursor.is_none() && self.overlay.is_empty() {
+            if let Bound::Included(key) = &self.lo {
+                let key = key.clone();
+                return self.fill_point(&key, out, params);
+            }
+        }
         let index = self.index.clone();
         let txn_arc = self.txn.clone();
         let mut txn = txn_arc.lock();
@@ -285,28 +298,8 @@ impl MotScan {
             let masked =
                 txn.tables.get(&table_id).and_then(|tw| tw.entries.get(&rec.row_id)).is_some_and(|we| we.masks(snap));
             if !masked {
-                let (residual, columns, want_row_id) = (&self.residual, &self.columns, self.want_row_id);
-                // Read version and data together; a record locked by a committer may sit
-                // under a key it is about to get, so check the key then.
-                let seen = rec.with(|tid, data| -> FdwResult<Option<(u64, bool)>> {
-                    let visible = tid & ABSENT == 0
-                        && (tid & LOCK == 0 || index.entry_key(rec.row_id, data).is_ok_and(|k| &k == key))
-                        && !e.is_removed();
-                    if !visible {
-                        return Ok(None);
-                    }
-                    let emitted = emit_row(residual, columns, want_row_id, data, rec.row_id, out, params)?;
-                    Ok(Some((tid, emitted)))
-                })?;
-                if let Some((tid, emitted)) = seen {
-                    self.emitted += emitted as u64;
-                    if serializable {
-                        txn.note_read(rec, tid);
-                    }
-                    if emitted && self.want_row_id {
-                        txn.note_row_read(table_id, rec.row_id, tid);
-                    }
-                }
+                let seen = read_visible(&self.sink(), rec, key, || e.is_removed(), out, params)?;
+                self.note_seen(&mut txn, rec, seen, serializable);
             }
             if self.limit_reached() {
                 self.stop_after(Some(key));
@@ -320,6 +313,44 @@ impl MotScan {
         }
     }
 
+    /// A point lookup on a unique index through its hints (see `hint.rs`): the whole range
+    /// is the one key `key`, so the scan ends here.
+    fn fill_point(&mut self, key: &[u8], out: &mut RowBatch, params: ScanParams<'_>) -> FdwResult<()> {
+        self.done = true;
+        self.exhausted = true;
+        let Some(rec) = self.index.lookup_unique(key)? else { return Ok(()) };
+        let txn_arc = self.txn.clone();
+        let mut txn = txn_arc.lock();
+        let serializable = txn.serializable();
+        let masked = txn
+            .tables
+            .get(&self.table.id)
+            .and_then(|tw| tw.entries.get(&rec.row_id))
+            .is_some_and(|we| we.masks(self.snapshot));
+        if !masked {
+            let seen = read_visible(&self.sink(), &rec, key, || false, out, params)?;
+            self.note_seen(&mut txn, &rec, seen, serializable);
+        }
+        Ok(())
+    }
+
+    fn sink(&self) -> Sink<'_> {
+        Sink { index: &self.index, residual: &self.residual, columns: &self.columns, want_row_id: self.want_row_id }
+    }
+
+    /// Bookkeeping for a record read: the count against LIMIT, the read set (SERIALIZABLE)
+    /// and the version an UPDATE/DELETE of the row will be based on.
+    fn note_seen(&mut self, txn: &mut Txn, rec: &Arc<Record>, seen: Option<(u64, bool)>, serializable: bool) {
+        let Some((tid, emitted)) = seen else { return };
+        self.emitted += emitted as u64;
+        if serializable {
+            txn.note_read(rec, tid);
+        }
+        if emitted && self.want_row_id {
+            txn.note_row_read(self.table.id, rec, tid);
+        }
+    }
+
     /// Ends the scan early (LIMIT) after committed key `last`, so that only the part of the
     /// range actually traversed is validated.
     fn stop_after(&mut self, last: Option<&Vec<u8>>) {
@@ -328,6 +359,38 @@ impl MotScan {
         }
         self.done = true;
     }
+}
+
+/// What a scan emits rows with.
+struct Sink<'a> {
+    index: &'a Index,
+    residual: &'a [Program],
+    columns: &'a [usize],
+    want_row_id: bool,
+}
+
+/// Reads record `rec`, found under `key`, and emits it if it is visible: present, and, when a
+/// committer holds it (it may be moving to another key) or the entry is gone (`removed`),
+/// still carrying `key`. Returns the version read and whether the row passed the quals, or
+/// `None` if it was not visible.
+fn read_visible(
+    sink: &Sink<'_>,
+    rec: &Arc<Record>,
+    key: &[u8],
+    removed: impl Fn() -> bool,
+    out: &mut RowBatch,
+    params: ScanParams<'_>,
+) -> FdwResult<Option<(u64, bool)>> {
+    rec.with(|tid, data| -> FdwResult<Option<(u64, bool)>> {
+        let visible = tid & ABSENT == 0
+            && (tid & LOCK == 0 || sink.index.entry_key(rec.row_id, data).is_ok_and(|k| k == key))
+            && !removed();
+        if !visible {
+            return Ok(None);
+        }
+        let emitted = emit_row(sink.residual, sink.columns, sink.want_row_id, data, rec.row_id, out, params)?;
+        Ok(Some((tid, emitted)))
+    })
 }
 
 /// Applies the residual quals to a stored row and, if it passes, appends its projection.

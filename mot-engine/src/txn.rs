@@ -213,7 +213,7 @@ pub struct Txn {
     read_set: HashMap<usize, (Arc<Record>, u64)>,
     scans: Vec<ScanRange>,
     /// (table id, row id) -> version seen by a scan that returned row ids (for UPDATE/DELETE).
-    row_reads: HashMap<(u64, u64), u64>,
+    row_reads: HashMap<(u64, u64), (Arc<Record>, u64)>,
     commit: Option<CommitState>,
 }
 
@@ -258,8 +258,8 @@ impl Txn {
         self.read_set.entry(ptr(rec)).or_insert_with(|| (rec.clone(), unlocked(tid)));
     }
 
-    pub fn note_row_read(&mut self, table: u64, row_id: u64, tid: u64) {
-        self.row_reads.insert((table, row_id), unlocked(tid));
+    pub fn note_row_read(&mut self, table: u64, rec: &Arc<Record>, tid: u64) {
+        self.row_reads.insert((table, rec.row_id), (rec.clone(), unlocked(tid)));
     }
 
     pub fn note_scan(&mut self, range: ScanRange) {
@@ -344,15 +344,20 @@ impl Txn {
         if let Some(e) = self.tables.get(&table.id).and_then(|tw| tw.entries.get(&row_id)) {
             return Ok(Base::Own(e.latest().cloned()));
         }
-        let Some(rec) = state.heap.map.get(row_id.to_be_bytes().as_slice()).map(|e| e.value().clone()) else {
-            return Err(serialization_failure("concurrent delete"));
+        // The scan that produced the row id usually handed over its record (a record is a
+        // row's identity for life), which saves a search of the heap.
+        let (rec, observed) = match self.row_reads.get(&(table.id, row_id)) {
+            Some((rec, observed)) => (rec.clone(), Some(*observed)),
+            None => match state.heap.map.get(row_id.to_be_bytes().as_slice()) {
+                Some(e) => (e.value().clone(), None),
+                None => return Err(serialization_failure("concurrent delete")),
+            },
         };
         let (tid, data) = rec.read();
         if tid & ABSENT != 0 {
             return Err(serialization_failure("concurrent delete"));
         }
-        let observed = self.row_reads.get(&(table.id, row_id)).copied().unwrap_or(unlocked(tid));
-        Ok(Base::Committed(rec, observed, data))
+        Ok(Base::Committed(rec, observed.unwrap_or(unlocked(tid)), data))
     }
 
     /// UPDATE of row `row_id` to `data` (already checked for NOT NULL).

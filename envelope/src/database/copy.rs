@@ -311,7 +311,7 @@ impl Session {
         let bound = Binder::new(&catalog, &self.db.registry, &ctx.user).bind_statement(&query)?;
         let physical = plan_query(&bound, &self.settings.planner)?;
         collect_wrappers(&physical, touched);
-        self.lock_plan(&catalog, &physical, ctx)?;
+        self.lock_relations(&super::locks::plan_targets(&catalog, &physical), ctx)?;
         begin_wrappers(ctx, touched, self.txn.as_ref())?;
         let rows = crate::exec::execute(&physical, &[], ctx)?;
         let names: Vec<String> = bound.columns.iter().map(|c| c.name.clone()).collect();

@@ -380,10 +380,11 @@ impl Session {
         }
     }
 
-    /// Takes the locks a statement's plan needs, for the statement's transaction.
-    pub(super) fn lock_plan(&self, catalog: &Catalog, q: &PhysicalQuery, ctx: &ExecContext) -> FdwResult<()> {
+    /// Takes the locks a statement's plan needs (`plan_targets`), for the statement's
+    /// transaction.
+    pub(super) fn lock_relations(&self, targets: &[(u64, LockMode)], ctx: &ExecContext) -> FdwResult<()> {
         let timeout = self.lock_timeout();
-        for (rel, mode) in plan_targets(catalog, q) {
+        for &(rel, mode) in targets {
             self.db.locks.lock(ctx.xid, rel, mode, timeout)?;
         }
         Ok(())

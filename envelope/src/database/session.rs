@@ -6,25 +6,57 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use fdw_api::{err, DataType, Datum, ExecContext, FdwError, FdwRoutine, IsolationLevel};
+use parking_lot::Mutex;
 use sqlparser::ast;
 
+use super::locks::{plan_targets, LockMode};
 use super::settings::Settings;
 use super::txn::{begin_wrappers, finish_txn};
 use super::{Column, DbInner, QueryResult};
 use crate::bind::Binder;
 use crate::catalog::ddl;
+use crate::catalog::Catalog;
 use crate::plan::explain::{explain, ExplainOptions};
 use crate::plan::physical::{Node, PhysicalQuery, Plan};
-use crate::plan::plan_query;
+use crate::plan::{plan_query, PlannerSettings};
 use crate::sql::{self, Statement};
 use crate::Result;
 
 /// A prepared statement (`Session::prepare`), executable many times with `$n` parameters.
-#[derive(Clone, Debug)]
+///
+/// It keeps its parse tree and, once executed, its plan: later executions reuse the plan as
+/// long as the catalog version (any DDL or ANALYZE makes a new one) and the planner settings
+/// it was made under are unchanged, like PostgreSQL's generic plans of a prepared statement.
+#[derive(Clone)]
 pub struct PreparedStatement {
     pub sql: String,
     pub param_types: Vec<DataType>,
     pub columns: Vec<Column>,
+    parsed: Arc<Statement>,
+    cache: PlanCache,
+}
+
+impl std::fmt::Debug for PreparedStatement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedStatement")
+            .field("sql", &self.sql)
+            .field("param_types", &self.param_types)
+            .field("columns", &self.columns)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The plan a prepared statement made last, shared by the clones of the statement.
+pub(super) type PlanCache = Arc<Mutex<Option<CachedPlan>>>;
+
+/// A plan and what it was made under.
+pub(super) struct CachedPlan {
+    catalog: Arc<Catalog>,
+    planner: PlannerSettings,
+    physical: Arc<PhysicalQuery>,
+    columns: Vec<Column>,
+    /// The table locks the plan takes.
+    locks: Arc<[(u64, LockMode)]>,
 }
 
 /// The state of an explicit transaction block (BEGIN ... COMMIT).
@@ -40,6 +72,14 @@ pub(super) struct TxnState {
     pub(super) started_at: i64,
 }
 
+/// A statement of SQL-level PREPARE: the parsed statement, its parameter types, its plan.
+#[derive(Clone)]
+struct SqlPrepared {
+    stmt: Arc<Statement>,
+    types: Vec<DataType>,
+    cache: PlanCache,
+}
+
 /// A connection to a database.
 pub struct Session {
     pub(super) db: Arc<DbInner>,
@@ -47,7 +87,7 @@ pub struct Session {
     pub(super) txn: Option<TxnState>,
     /// SQL-level prepared statements (PREPARE name AS ...): the statement and its declared
     /// parameter types.
-    sql_prepared: HashMap<String, (ast::Statement, Vec<DataType>)>,
+    sql_prepared: HashMap<String, SqlPrepared>,
 }
 
 impl Session {
@@ -60,7 +100,8 @@ impl Session {
     pub fn execute_batch(&mut self, sql: &str) -> Vec<Result<QueryResult>> {
         let mut out = Vec::new();
         for (text, parsed) in sql::parse_script(sql) {
-            let r = parsed.and_then(|stmt| self.run(&stmt, &text, &[]));
+            let _ = text;
+            let r = parsed.and_then(|stmt| self.run(&stmt, &[], None));
             let failed = r.is_err();
             out.push(r);
             if failed {
@@ -88,19 +129,22 @@ impl Session {
     /// Parses and binds a statement, inferring the types of its `$n` parameters.
     pub fn prepare(&mut self, sql: &str) -> Result<PreparedStatement> {
         let stmt = single_statement(sql)?;
-        let Statement::Sql(s) = &stmt else {
-            return Ok(PreparedStatement { sql: sql.to_string(), param_types: Vec::new(), columns: Vec::new() });
-        };
-        if !is_plannable(s) {
-            return Ok(PreparedStatement { sql: sql.to_string(), param_types: Vec::new(), columns: Vec::new() });
-        }
-        let catalog = self.db.catalog.read().clone();
-        let bound = Binder::new(&catalog, &self.db.registry, crate::catalog::SUPERUSER).bind_statement(s)?;
-        Ok(PreparedStatement {
+        let mut p = PreparedStatement {
             sql: sql.to_string(),
-            param_types: bound.param_types.clone(),
-            columns: bound.columns.iter().map(|c| Column { name: c.name.clone(), ty: c.ty.clone() }).collect(),
-        })
+            param_types: Vec::new(),
+            columns: Vec::new(),
+            parsed: Arc::new(stmt),
+            cache: PlanCache::default(),
+        };
+        if let Statement::Sql(s) = &*p.parsed {
+            if is_plannable(s) {
+                let catalog = self.db.catalog.read().clone();
+                let bound = Binder::new(&catalog, &self.db.registry, crate::catalog::SUPERUSER).bind_statement(s)?;
+                p.param_types = bound.param_types;
+                p.columns = result_columns(&bound.columns);
+            }
+        }
+        Ok(p)
     }
 
     /// Executes a prepared statement with parameter values (converted to the inferred types).
@@ -117,8 +161,7 @@ impl Session {
         for (d, ty) in params.iter().zip(&stmt.param_types) {
             converted.push(convert_param(d, ty)?);
         }
-        let parsed = single_statement(&stmt.sql)?;
-        self.run(&parsed, &stmt.sql, &converted)
+        self.run(&stmt.parsed, &converted, Some(&stmt.cache))
     }
 
     fn sql_prepare(
@@ -143,13 +186,18 @@ impl Session {
                 all[i] = t;
             }
         }
-        self.sql_prepared.insert(name, (stmt.clone(), all));
+        let prepared = SqlPrepared {
+            stmt: Arc::new(Statement::Sql(Box::new(stmt.clone()))),
+            types: all,
+            cache: PlanCache::default(),
+        };
+        self.sql_prepared.insert(name, prepared);
         Ok(QueryResult::tag("PREPARE"))
     }
 
     fn sql_execute(&mut self, name: &ast::ObjectName, args: &[ast::Expr]) -> Result<QueryResult> {
         let (_, name) = sql::object_name(name)?;
-        let Some((stmt, types)) = self.sql_prepared.get(&name).cloned() else {
+        let Some(SqlPrepared { stmt, types, cache }) = self.sql_prepared.get(&name).cloned() else {
             return Err(err!(UNDEFINED_PSTATEMENT, "prepared statement \"{}\" does not exist", name));
         };
         if args.len() != types.len() {
@@ -159,9 +207,7 @@ impl Session {
         let catalog = self.db.catalog.read().clone();
         let values =
             Binder::new(&catalog, &self.db.registry, crate::catalog::SUPERUSER).eval_constants(args, &types)?;
-        let text = stmt.to_string();
-        let stmt = Statement::Sql(Box::new(stmt));
-        self.run_inner(&stmt, &text, &values)
+        self.run_inner(&stmt, &values, Some(&cache))
     }
 
     fn sql_deallocate(&mut self, name: &ast::Ident) -> Result<QueryResult> {
@@ -179,7 +225,7 @@ impl Session {
         self.txn.is_some()
     }
 
-    fn run(&mut self, stmt: &Statement, text: &str, params: &[Datum]) -> Result<QueryResult> {
+    fn run(&mut self, stmt: &Statement, params: &[Datum], cache: Option<&PlanCache>) -> Result<QueryResult> {
         if let Some(t) = &self.txn {
             if t.failed && !is_txn_end(stmt) {
                 return Err(err!(
@@ -188,7 +234,7 @@ impl Session {
                 ));
             }
         }
-        let r = self.run_inner(stmt, text, params);
+        let r = self.run_inner(stmt, params, cache);
         if r.is_err() {
             if let Some(t) = &mut self.txn {
                 t.failed = true;
@@ -197,7 +243,7 @@ impl Session {
         r
     }
 
-    fn run_inner(&mut self, stmt: &Statement, _text: &str, params: &[Datum]) -> Result<QueryResult> {
+    fn run_inner(&mut self, stmt: &Statement, params: &[Datum], cache: Option<&PlanCache>) -> Result<QueryResult> {
         if let Statement::Sql(s) = stmt {
             match &**s {
                 ast::Statement::StartTransaction { .. } => return self.begin(s),
@@ -226,7 +272,7 @@ impl Session {
                 | ast::Statement::Insert(_)
                 | ast::Statement::Update { .. }
                 | ast::Statement::Delete(_) => {
-                    return self.in_statement_txn(|s, ctx, touched| s.run_query(stmt, params, ctx, touched));
+                    return self.in_statement_txn(|s, ctx, touched| s.run_query(stmt, params, cache, ctx, touched));
                 }
                 _ => {}
             }
@@ -247,8 +293,7 @@ impl Session {
             None => (self.db.next_xid.fetch_add(1, Ordering::Relaxed), false, self.settings.isolation),
         };
         // now() is the transaction's start time, as in PostgreSQL.
-        let started = self.txn.as_ref().map_or_else(fdw_api::types::calendar::now_timestamp, |t| t.started_at);
-        fdw_api::func::set_statement_timestamp(Some(started));
+        fdw_api::func::set_statement_timestamp(self.txn.as_ref().map(|t| t.started_at));
         let ctx = ExecContext {
             xid,
             in_transaction_block: block,
@@ -391,6 +436,7 @@ impl Session {
         &mut self,
         stmt: &Statement,
         params: &[Datum],
+        cache: Option<&PlanCache>,
         ctx: &ExecContext,
         touched: &mut Vec<Arc<dyn FdwRoutine>>,
     ) -> Result<QueryResult> {
@@ -425,13 +471,38 @@ impl Session {
             other => (other, None),
         };
         let t0 = Instant::now();
-        let bound = Binder::new(&catalog, &self.db.registry, &ctx.user).bind_statement(inner)?;
-        let physical = plan_query(&bound, &planner)?;
+        let cached = match (cache, explain_opts) {
+            (Some(c), None) => c
+                .lock()
+                .as_ref()
+                .filter(|p| Arc::ptr_eq(&p.catalog, &catalog) && p.planner == planner)
+                .map(|p| (p.physical.clone(), p.columns.clone(), p.locks.clone())),
+            _ => None,
+        };
+        let (physical, columns, locks) = match cached {
+            Some(hit) => hit,
+            None => {
+                let bound = Binder::new(&catalog, &self.db.registry, &ctx.user).bind_statement(inner)?;
+                let physical = Arc::new(plan_query(&bound, &planner)?);
+                let columns = result_columns(&bound.columns);
+                let locks: Arc<[(u64, LockMode)]> = plan_targets(&catalog, &physical).into();
+                if let (Some(c), None) = (cache, explain_opts) {
+                    *c.lock() = Some(CachedPlan {
+                        catalog: catalog.clone(),
+                        planner: planner.clone(),
+                        physical: physical.clone(),
+                        columns: columns.clone(),
+                        locks: locks.clone(),
+                    });
+                }
+                (physical, columns, locks)
+            }
+        };
         let planning_ms = t0.elapsed().as_secs_f64() * 1000.0;
         let mut params_full = params.to_vec();
         params_full.resize(physical.num_params, Datum::Null);
         collect_wrappers(&physical, touched);
-        self.lock_plan(&catalog, &physical, ctx)?;
+        self.lock_relations(&locks, ctx)?;
         begin_wrappers(ctx, touched, self.txn.as_ref())?;
         if let Some(opts) = explain_opts {
             let mut lines;
@@ -454,8 +525,6 @@ impl Session {
             });
         }
         let rows = crate::exec::execute(&physical, &params_full, ctx)?;
-        let columns: Vec<Column> =
-            bound.columns.iter().map(|c| Column { name: c.name.clone(), ty: c.ty.clone() }).collect();
         if let Node::Modify(m) = &physical.root.node {
             let verb = match m.kind {
                 fdw_api::ModifyKind::Insert => "INSERT 0",
@@ -499,6 +568,10 @@ pub(super) fn collect_wrappers(q: &PhysicalQuery, out: &mut Vec<Arc<dyn FdwRouti
     for sp in &q.subplans {
         walk(&sp.plan, out);
     }
+}
+
+fn result_columns(cols: &[crate::bind::logical::LCol]) -> Vec<Column> {
+    cols.iter().map(|c| Column { name: c.name.clone(), ty: c.ty.clone() }).collect()
 }
 
 fn convert_param(d: &Datum, ty: &DataType) -> Result<Datum> {

@@ -23,7 +23,7 @@ pub mod physical;
 pub use builder::plan_query;
 
 /// Planner settings a session can change with SET.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PlannerSettings {
     pub enable_hashjoin: bool,
     pub enable_mergejoin: bool,

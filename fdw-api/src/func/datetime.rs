@@ -26,15 +26,24 @@ thread_local! {
     static STATEMENT_TS: Cell<Option<i64>> = const { Cell::new(None) };
 }
 
-/// Sets (or clears) the timestamp `now()`/`current_date` return on this thread; the envelope
-/// sets it at transaction start so every call in the transaction agrees, as in PostgreSQL.
+/// Sets the timestamp `now()`/`current_date` return on this thread; the envelope sets it to
+/// the transaction start of a transaction block so every call in the transaction agrees, as in
+/// PostgreSQL. `None` starts a new single-statement transaction whose timestamp is taken at
+/// the first call and then kept (most statements never ask, so they never read the clock).
 pub fn set_statement_timestamp(ts: Option<i64>) {
     STATEMENT_TS.with(|c| c.set(ts));
 }
 
 /// The timestamp `now()` returns on this thread.
 pub fn statement_timestamp() -> i64 {
-    STATEMENT_TS.with(|c| c.get()).unwrap_or_else(now_timestamp)
+    STATEMENT_TS.with(|c| match c.get() {
+        Some(ts) => ts,
+        None => {
+            let ts = now_timestamp();
+            c.set(Some(ts));
+            ts
+        }
+    })
 }
 
 const USECS_PER_HOUR: i64 = 3_600_000_000;
