@@ -81,6 +81,13 @@ fn constraint_errors_have_postgres_wording() {
     let e = fail(&mut s, "INSERT INTO acc VALUES (5, 'e', 1, NULL), (1, 'f', 1, NULL)");
     assert_eq!(e.sqlstate.0, "23505");
     assert_eq!(one(&mut s, "SELECT count(*) FROM acc"), "1");
+    // UPDATE: a key that moves onto another row's collides; one that stays put does not.
+    ok(&mut s, "INSERT INTO acc VALUES (2, 'b', 0, 'b@y')");
+    let e = fail(&mut s, "UPDATE acc SET id = 1 WHERE id = 2");
+    assert_eq!(e.message, "duplicate key value violates unique constraint \"acc_pkey\"");
+    let e = fail(&mut s, "UPDATE acc SET email = 'x@y' WHERE id = 2");
+    assert_eq!(e.message, "duplicate key value violates unique constraint \"acc_email_key\"");
+    assert_eq!(ok(&mut s, "UPDATE acc SET id = id, email = email, bal = bal + 1").tag, "UPDATE 2");
 }
 
 #[test]

@@ -16,10 +16,14 @@ use crate::gc::Gc;
 use crate::table::Table;
 use crate::txn::Txn;
 
+const TXN_SHARDS: usize = 16;
+
 #[derive(Debug, Default)]
 pub struct MotEngine {
     tables: RwLock<HashMap<u64, Arc<Table>>>,
-    txns: Mutex<HashMap<TxnId, Arc<Mutex<Txn>>>>,
+    /// Running transactions, sharded by xid: every statement looks its transaction up a few
+    /// times, and one map behind one lock would serialize all sessions there.
+    txns: [Mutex<HashMap<TxnId, Arc<Mutex<Txn>>>>; TXN_SHARDS],
     /// The commit clock: versions are drawn from it, so they never repeat.
     pub(crate) clock: AtomicU64,
     pub gc: Gc,
@@ -71,15 +75,19 @@ impl MotEngine {
     }
 
     pub fn txn_for(&self, xid: TxnId, isolation: IsolationLevel) -> Arc<Mutex<Txn>> {
-        self.txns.lock().entry(xid).or_insert_with(|| Arc::new(Mutex::new(Txn::new(xid, isolation)))).clone()
+        self.txn_shard(xid).lock().entry(xid).or_insert_with(|| Arc::new(Mutex::new(Txn::new(xid, isolation)))).clone()
+    }
+
+    fn txn_shard(&self, xid: TxnId) -> &Mutex<HashMap<TxnId, Arc<Mutex<Txn>>>> {
+        &self.txns[(xid % TXN_SHARDS as u64) as usize]
     }
 
     fn existing(&self, xid: TxnId) -> Option<Arc<Mutex<Txn>>> {
-        self.txns.lock().get(&xid).cloned()
+        self.txn_shard(xid).lock().get(&xid).cloned()
     }
 
     pub(crate) fn all_txns(&self) -> Vec<Arc<Mutex<Txn>>> {
-        self.txns.lock().values().cloned().collect()
+        self.txns.iter().flat_map(|s| s.lock().values().cloned().collect::<Vec<_>>()).collect()
     }
 
     pub fn begin(&self, ctx: &ExecContext) {
@@ -109,12 +117,12 @@ impl MotEngine {
         if r.is_err() {
             t.lock().abort(&self.gc);
         }
-        self.txns.lock().remove(&xid);
+        self.txn_shard(xid).lock().remove(&xid);
         r
     }
 
     pub fn abort(&self, xid: TxnId) {
-        if let Some(t) = self.txns.lock().remove(&xid) {
+        if let Some(t) = self.txn_shard(xid).lock().remove(&xid) {
             t.lock().abort(&self.gc);
         }
     }

@@ -256,7 +256,7 @@ impl MotScan {
     }
 
     fn fill(&mut self, out: &mut RowBatch, params: ScanParams<'_>) -> FdwResult<()> {
-        if self.point && self.cursor.is_none() && self.overlay.is_empty() {
+        if self.point && self.cursor.is_none() {
             if let Bound::Included(key) = &self.lo {
                 let key = key.clone();
                 return self.fill_point(&key, out, params);
@@ -315,9 +315,12 @@ impl MotScan {
 
     /// A point lookup on a unique index through its hints (see `hint.rs`): the whole range
     /// is the one key `key`, so the scan ends here.
+    /// The transaction's own version of the row (the overlay) comes first; the committed one
+    /// is then masked, as in a range scan.
     fn fill_point(&mut self, key: &[u8], out: &mut RowBatch, params: ScanParams<'_>) -> FdwResult<()> {
         self.done = true;
         self.exhausted = true;
+        self.emit_overlay_until(None, out, params)?;
         let Some(rec) = self.index.lookup_unique(key)? else { return Ok(()) };
         let txn_arc = self.txn.clone();
         let mut txn = txn_arc.lock();

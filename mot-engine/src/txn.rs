@@ -272,9 +272,21 @@ impl Txn {
 
     /// Statement-time unique check of `data` (row `row_id`) against committed rows not
     /// rewritten by this transaction and against this transaction's latest versions.
-    fn check_unique(&mut self, table: &Arc<Table>, state: &TableState, row_id: u64, data: &[Datum]) -> FdwResult<()> {
+    /// `old`: the version an UPDATE replaces; an index whose key columns it leaves alone needs
+    /// no check (the row already holds that key).
+    fn check_unique(
+        &mut self,
+        table: &Arc<Table>,
+        state: &TableState,
+        row_id: u64,
+        data: &[Datum],
+        old: Option<&[Datum]>,
+    ) -> FdwResult<()> {
         for index in &state.indexes {
             if !index.unique || index.columns.iter().any(|&c| data[c].is_null()) {
+                continue;
+            }
+            if old.is_some_and(|o| index.columns.iter().all(|&c| o[c] == data[c])) {
                 continue;
             }
             let key = index.entry_key(row_id, data)?;
@@ -328,7 +340,7 @@ impl Txn {
     /// INSERT of one row (already checked for NOT NULL); returns its row id.
     pub fn insert(&mut self, table: &Arc<Table>, state: &TableState, data: RowData) -> FdwResult<u64> {
         let row_id = table.alloc_row_id();
-        self.check_unique(table, state, row_id, &data)?;
+        self.check_unique(table, state, row_id, &data, None)?;
         let seq = self.seq;
         let tw = self.writes(table);
         tw.note_version(state, row_id, seq, &Some(data.clone()))?;
@@ -363,10 +375,13 @@ impl Txn {
     /// UPDATE of row `row_id` to `data` (already checked for NOT NULL).
     pub fn update(&mut self, table: &Arc<Table>, state: &TableState, row_id: u64, data: RowData) -> FdwResult<()> {
         let base = self.base(table, state, row_id)?;
-        if matches!(base, Base::Own(None)) {
-            return Err(err!(INTERNAL_ERROR, "mot: row {} of \"{}\" was already deleted", row_id, state.name));
-        }
-        self.check_unique(table, state, row_id, &data)?;
+        let old = match &base {
+            Base::Own(None) => {
+                return Err(err!(INTERNAL_ERROR, "mot: row {} of \"{}\" was already deleted", row_id, state.name))
+            }
+            Base::Own(Some(d)) | Base::Committed(_, _, d) => d.clone(),
+        };
+        self.check_unique(table, state, row_id, &data, Some(&old))?;
         self.write(table, state, row_id, base, Some(data))
     }
 

@@ -98,6 +98,9 @@ impl Session {
     /// Runs every statement of `sql` in order and returns their results; stops after the
     /// first failing statement, whose error is the last element.
     pub fn execute_batch(&mut self, sql: &str) -> Vec<Result<QueryResult>> {
+        if let Some(stmt) = transaction_control(sql) {
+            return vec![self.run(stmt, &[], None)];
+        }
         let mut out = Vec::new();
         for (text, parsed) in sql::parse_script(sql) {
             let _ = text;
@@ -586,6 +589,17 @@ fn convert_param(d: &Datum, ty: &DataType) -> Result<Datum> {
         return ty.parse_text(s);
     }
     fdw_api::func::cast_datum(d.clone(), &from, ty)
+}
+
+/// BEGIN, COMMIT and ROLLBACK without options, recognized without the parser: clients send
+/// them as text around every transaction.
+fn transaction_control(sql: &str) -> Option<&'static Statement> {
+    static PARSED: std::sync::OnceLock<Vec<Statement>> = std::sync::OnceLock::new();
+    const WORDS: [&str; 3] = ["begin", "commit", "rollback"];
+    let word = sql.trim().trim_end_matches(';').trim_end();
+    let i = WORDS.iter().position(|w| word.eq_ignore_ascii_case(w))?;
+    let parsed = PARSED.get_or_init(|| WORDS.iter().filter_map(|w| single_statement(w).ok()).collect());
+    parsed.get(i).filter(|_| parsed.len() == WORDS.len())
 }
 
 fn single_statement(sql: &str) -> Result<Statement> {

@@ -76,10 +76,11 @@ pub(crate) fn node_children(node: &Node) -> Vec<&Plan> {
     }
 }
 
-/// The slots written at run time anywhere in the query.
+/// The slots written at run time anywhere in the query, found on first use: most plans (all
+/// of a point query's) have no caching operator and never ask.
 pub(crate) struct ParamDeps<'q> {
     query: &'q PhysicalQuery,
-    dynamic: Vec<bool>,
+    dynamic: std::cell::OnceCell<Vec<bool>>,
 }
 
 #[derive(Default)]
@@ -91,26 +92,31 @@ struct Usage {
 
 impl<'q> ParamDeps<'q> {
     pub fn new(query: &'q PhysicalQuery) -> Self {
-        let mut u = Usage::default();
-        let mut deps = ParamDeps { query, dynamic: Vec::new() };
-        deps.collect(&query.root, &mut u);
-        for id in 0..query.subplans.len() {
-            deps.collect_subplan(id, &mut u);
-        }
-        let n = u.writes.iter().copied().max().map_or(0, |m| m + 1);
-        let mut dynamic = vec![false; n];
-        for w in u.writes {
-            dynamic[w] = true;
-        }
-        deps.dynamic = dynamic;
-        deps
+        ParamDeps { query, dynamic: std::cell::OnceCell::new() }
+    }
+
+    fn dynamic(&self) -> &[bool] {
+        self.dynamic.get_or_init(|| {
+            let mut u = Usage::default();
+            self.collect(&self.query.root, &mut u);
+            for id in 0..self.query.subplans.len() {
+                self.collect_subplan(id, &mut u);
+            }
+            let n = u.writes.iter().copied().max().map_or(0, |m| m + 1);
+            let mut dynamic = vec![false; n];
+            for w in u.writes {
+                dynamic[w] = true;
+            }
+            dynamic
+        })
     }
 
     /// Whether the output of `plan` may change when slots written outside it change.
     pub fn depends(&self, plan: &Plan) -> bool {
         let mut u = Usage::default();
         self.collect(plan, &mut u);
-        u.reads.iter().any(|r| self.dynamic.get(*r).copied().unwrap_or(false) && !u.writes.contains(r))
+        let dynamic = self.dynamic();
+        u.reads.iter().any(|r| dynamic.get(*r).copied().unwrap_or(false) && !u.writes.contains(r))
     }
 
     fn collect(&self, plan: &Plan, u: &mut Usage) {
