@@ -69,7 +69,8 @@ impl FdwRoutine for MotFdw {
     fn begin_scan(&self, request: &ScanRequest, ctx: &ExecContext) -> FdwResult<Box<dyn ForeignScan>> {
         let t = self.engine.table(&request.table)?;
         let st = t.state();
-        let spec = path_private::<ScanSpec>(&request.path.private).cloned().unwrap_or_default();
+        // The plan's spec is shared, not copied: a prepared statement begins this scan often.
+        let spec: Arc<ScanSpec> = request.path.private.clone().and_then(|p| p.downcast().ok()).unwrap_or_default();
         let index = match &spec.index {
             None => st.heap.clone(),
             Some(name) => {

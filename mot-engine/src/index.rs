@@ -17,7 +17,7 @@ use crossbeam_skiplist::SkipMap;
 use fdw_api::{Datum, FdwResult};
 
 use crate::gc::Gc;
-use crate::hint::{hint_bytes, HintTable};
+use crate::hint::HintTable;
 use crate::key::KeyClass;
 use crate::memory::MemPool;
 use crate::row::{Record, ABSENT};
@@ -121,10 +121,16 @@ impl Index {
     /// Adds entries unconditionally (checkpoint load), accounting their memory once. Entries in
     /// key order insert fastest: each lands next to the one before, on a hot search path.
     pub fn add_batch(&self, entries: impl IntoIterator<Item = (Vec<u8>, Arc<Record>)>) {
+        // Staying pinned makes the skip list's own pin per insert a counter increment; repinning
+        // now and then lets the epoch advance.
+        let mut guard = crossbeam_epoch::pin();
         let mut bytes = 0;
-        for (key, rec) in entries {
+        for (n, (key, rec)) in entries.into_iter().enumerate() {
             bytes += entry_bytes(key.len());
             self.map.insert(key, rec);
+            if n % 4096 == 4095 {
+                guard.repin();
+            }
         }
         self.pool.alloc(bytes);
     }
@@ -142,18 +148,24 @@ impl Index {
         let Some(rec) = self.map.get(key).and_then(|e| (!e.is_removed()).then(|| e.value().clone())) else {
             return Ok(None);
         };
-        if hints.remember(key, &rec) {
-            self.pool.alloc(hint_bytes(key.len()));
-        }
+        self.hint(key, &rec);
         Ok(Some(rec))
+    }
+
+    /// Records where full key `key` of a unique index leads (a no-op for other indexes):
+    /// lookups find it there, and new rows are hinted as they are published.
+    pub fn hint(&self, key: &[u8], rec: &Arc<Record>) {
+        if let Some(h) = &self.hints {
+            h.remember(key, rec);
+        }
     }
 
     /// Removes the entry `key` if it still points at `rec`; the entry's memory is retired.
     pub fn remove_if(&self, key: &[u8], rec: &Arc<Record>, gc: &Gc) -> bool {
         if let Some(e) = self.map.get(key) {
             if Arc::ptr_eq(e.value(), rec) && e.remove() {
-                if self.hints.as_ref().is_some_and(|h| h.forget(key, rec)) {
-                    self.pool.free(hint_bytes(key.len()));
+                if let Some(h) = &self.hints {
+                    h.forget(key, rec);
                 }
                 gc.retire(&self.pool, entry_bytes(key.len()), ());
                 return true;

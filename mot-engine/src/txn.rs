@@ -625,6 +625,7 @@ fn publish(
         let e = index.map.get_or_insert(key.clone(), rec.clone());
         if Arc::ptr_eq(e.value(), rec) {
             index.pool.alloc(entry_bytes(key.len()));
+            index.hint(&key, rec);
             cs.pubs.push(Publication { index: index.clone(), key, rec: rec.clone(), replaced: None });
             return Ok(());
         }
@@ -648,6 +649,7 @@ fn publish(
         }
         let e = index.map.compare_insert(key.clone(), rec.clone(), |v| Arc::ptr_eq(v, &x));
         if Arc::ptr_eq(e.value(), rec) {
+            index.hint(&key, rec);
             cs.pubs.push(Publication { index: index.clone(), key, rec: rec.clone(), replaced: Some(x) });
             return Ok(());
         }
