@@ -18,11 +18,20 @@
 //! at once as `deadlock detected` (40P01), where PostgreSQL would wait `deadlock_timeout`
 //! first.
 //!
-//! Simplifications: one mutex over the whole lock table (statements lock a handful of
-//! relations, and the critical section is a few hash lookups); no fast path for weak locks;
-//! no row locks (MOT validates rows at commit); no advisory locks; no `LOCK TABLE` statement.
+//! Fast path (PostgreSQL's, for the same reason): the weak modes every query and DML statement
+//! takes (`AccessShare`, `RowShare`, `RowExclusive`) never conflict with each other, so while
+//! no transaction holds or wants a strong mode (`Share` and above) on a relation, they are
+//! recorded in a small table sharded by transaction instead of the shared lock table. A strong
+//! request first counts itself in its relation's partition of `strong` (new weak requests then
+//! take the slow path), then moves the fast-path locks of that relation into the shared table,
+//! so it sees and waits for them as usual. Lock order: the shared table, then a shard.
+//!
+//! Simplifications: one mutex over the shared table (only strong locks and weak locks taken
+//! while a strong one is around get there); no row locks (MOT validates rows at commit); no
+//! advisory locks; no `LOCK TABLE` statement.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use fdw_api::{err, ExecContext, FdwResult, TxnId};
@@ -173,11 +182,44 @@ impl LockTable {
     }
 }
 
-/// The lock table of a database.
+const STRONG_MODES: [LockMode; 4] =
+    [LockMode::Share, LockMode::ShareRowExclusive, LockMode::Exclusive, LockMode::AccessExclusive];
+
+/// Partitions of the strong-lock counters (relations hash into them).
+const STRONG_PARTITIONS: usize = 256;
+/// Shards of the fast-path table (transactions hash into them).
+const FAST_SHARDS: usize = 32;
+
+/// One transaction's fast-path locks.
 #[derive(Default)]
+struct FastLocks {
+    locks: Vec<(u64, LockMode)>,
+    /// The transaction (also) has locks in the shared table.
+    shared: bool,
+}
+
+/// The lock table of a database.
 pub struct LockManager {
     table: Mutex<LockTable>,
     released: Condvar,
+    /// Strong locks held or requested, per relation partition.
+    strong: Box<[AtomicU32]>,
+    fast: Box<[Mutex<HashMap<TxnId, FastLocks>>]>,
+}
+
+impl Default for LockManager {
+    fn default() -> Self {
+        LockManager {
+            table: Mutex::default(),
+            released: Condvar::new(),
+            strong: (0..STRONG_PARTITIONS).map(|_| AtomicU32::new(0)).collect(),
+            fast: (0..FAST_SHARDS).map(|_| Mutex::default()).collect(),
+        }
+    }
+}
+
+fn is_strong(mode: LockMode) -> bool {
+    mode > LockMode::ShareUpdateExclusive
 }
 
 impl LockManager {
@@ -185,17 +227,85 @@ impl LockManager {
         LockManager::default()
     }
 
+    fn strong_count(&self, rel: u64) -> &AtomicU32 {
+        &self.strong[(rel.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize % STRONG_PARTITIONS]
+    }
+
+    fn fast_shard(&self, xid: TxnId) -> &Mutex<HashMap<TxnId, FastLocks>> {
+        &self.fast[(xid % FAST_SHARDS as u64) as usize]
+    }
+
     /// Locks relation `rel` in `mode` for transaction `xid`, waiting at most `timeout` (`None`:
     /// forever) for conflicting locks of other transactions to be released.
     pub fn lock(&self, xid: TxnId, rel: u64, mode: LockMode, timeout: Option<Duration>) -> FdwResult<()> {
+        if mode < LockMode::ShareUpdateExclusive {
+            let mut shard = self.fast_shard(xid).lock();
+            let mine = shard.entry(xid).or_default();
+            if mine.locks.contains(&(rel, mode)) {
+                return Ok(());
+            }
+            if self.strong_count(rel).load(Ordering::SeqCst) == 0 {
+                mine.locks.push((rel, mode));
+                return Ok(());
+            }
+            // Marked before the shared table has anything, so release_all looks there.
+            mine.shared = true;
+            drop(shard);
+            return self.lock_shared(xid, rel, mode, timeout).map(drop);
+        }
+        self.fast_shard(xid).lock().entry(xid).or_default().shared = true;
+        if !is_strong(mode) {
+            // ShareUpdateExclusive: conflicts with itself, so never on the fast path, but with
+            // no weak mode, so it does not turn the fast path off either.
+            return self.lock_shared(xid, rel, mode, timeout).map(drop);
+        }
+        let counter = self.strong_count(rel);
+        counter.fetch_add(1, Ordering::SeqCst);
+        let r = self.lock_shared(xid, rel, mode, timeout);
+        // The count stays while the lock is held (release_all takes it back).
+        if !matches!(r, Ok(true)) {
+            counter.fetch_sub(1, Ordering::SeqCst);
+        }
+        r.map(drop)
+    }
+
+    /// Moves the fast-path locks on `rel` into the shared table (a strong request is coming).
+    fn transfer(&self, t: &mut LockTable, rel: u64) {
+        for shard in self.fast.iter() {
+            let mut shard = shard.lock();
+            for (&xid, f) in shard.iter_mut() {
+                let before = f.locks.len();
+                let mut moved = Vec::new();
+                f.locks.retain(|&(r, m)| {
+                    let keep = r != rel;
+                    if !keep {
+                        moved.push(m);
+                    }
+                    keep
+                });
+                if f.locks.len() != before {
+                    f.shared = true;
+                    for m in moved {
+                        t.grant(xid, rel, m);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The shared table's side of `lock`: `Ok(false)` if `xid` held the mode already.
+    fn lock_shared(&self, xid: TxnId, rel: u64, mode: LockMode, timeout: Option<Duration>) -> FdwResult<bool> {
         let mut t = self.table.lock();
+        if is_strong(mode) {
+            self.transfer(&mut t, rel);
+        }
         let r = t.rels.entry(rel).or_default();
         if r.held_by(xid) & mode.bit() != 0 {
-            return Ok(());
+            return Ok(false);
         }
         if r.blockers(xid, mode).is_empty() {
             t.grant(xid, rel, mode);
-            return Ok(());
+            return Ok(true);
         }
         if t.would_deadlock(xid, rel, mode) {
             if let Some(r) = t.rels.get(&rel) {
@@ -228,7 +338,7 @@ impl LockManager {
             if free {
                 t.stop_waiting(xid, rel);
                 t.grant(xid, rel, mode);
-                return Ok(());
+                return Ok(true);
             }
             // Someone new may have started waiting for this transaction meanwhile.
             if t.would_deadlock(xid, rel, mode) {
@@ -240,10 +350,20 @@ impl LockManager {
 
     /// Releases every lock of `xid` (transaction end).
     pub fn release_all(&self, xid: TxnId) {
+        let fast = self.fast_shard(xid).lock().remove(&xid);
+        if !fast.is_some_and(|f| f.shared) {
+            return;
+        }
         let mut t = self.table.lock();
         let Some(rels) = t.held.remove(&xid) else { return };
         for rel in rels {
             if let Some(r) = t.rels.get_mut(&rel) {
+                let held = r.held_by(xid);
+                for m in STRONG_MODES {
+                    if held & m.bit() != 0 {
+                        self.strong_count(rel).fetch_sub(1, Ordering::SeqCst);
+                    }
+                }
                 r.holders.retain(|(x, _)| *x != xid);
                 if r.holders.is_empty() && r.waiters.is_empty() {
                     t.rels.remove(&rel);
@@ -258,7 +378,10 @@ impl LockManager {
     #[cfg(test)]
     fn held(&self, xid: TxnId, rel: u64) -> Vec<LockMode> {
         use LockMode::*;
-        let bits = self.table.lock().rels.get(&rel).map_or(0, |r| r.held_by(xid));
+        let mut bits = self.table.lock().rels.get(&rel).map_or(0, |r| r.held_by(xid));
+        if let Some(f) = self.fast_shard(xid).lock().get(&xid) {
+            bits |= f.locks.iter().filter(|(r, _)| *r == rel).fold(0, |b, (_, m)| b | m.bit());
+        }
         [
             AccessShare,
             RowShare,
@@ -447,6 +570,40 @@ mod tests {
                 assert_eq!(a.conflicts() & b.bit() != 0, b.conflicts() & a.bit() != 0, "{a:?} vs {b:?}");
             }
         }
+    }
+
+    /// Weak locks stay out of the shared table until a strong request moves them there, and
+    /// the strong request waits for them all the same.
+    #[test]
+    fn fast_path_locks_are_seen_by_strong_requests() {
+        use LockMode::*;
+        let m = LockManager::new();
+        let in_shared = |m: &LockManager, xid| m.table.lock().held.contains_key(&xid);
+        m.lock(1, 5, AccessShare, SHORT).unwrap();
+        m.lock(1, 5, AccessShare, SHORT).unwrap();
+        assert!(!in_shared(&m, 1));
+        assert_eq!(m.held(1, 5), vec![AccessShare]);
+        let e = m.lock(2, 5, AccessExclusive, SHORT).unwrap_err();
+        assert_eq!(e.sqlstate.0, "55P03");
+        assert!(in_shared(&m, 1), "the strong request moved the weak lock");
+        assert_eq!(m.strong_count(5).load(Ordering::SeqCst), 0, "a failed request uncounts itself");
+        m.release_all(1);
+        m.lock(2, 5, AccessExclusive, SHORT).unwrap();
+        // While it is held, weak requests take the slow path and wait.
+        assert_eq!(m.lock(3, 5, RowExclusive, SHORT).unwrap_err().sqlstate.0, "55P03");
+        m.lock(3, 6, RowExclusive, SHORT).unwrap();
+        m.release_all(2);
+        assert_eq!(m.strong_count(5).load(Ordering::SeqCst), 0);
+        m.lock(4, 5, RowExclusive, SHORT).unwrap();
+        assert!(!in_shared(&m, 4), "the fast path is back");
+        // ShareUpdateExclusive conflicts with itself: never on the fast path.
+        m.lock(5, 7, ShareUpdateExclusive, SHORT).unwrap();
+        assert_eq!(m.lock(6, 7, ShareUpdateExclusive, SHORT).unwrap_err().sqlstate.0, "55P03");
+        m.lock(6, 7, RowExclusive, SHORT).unwrap();
+        for x in 3..=6 {
+            m.release_all(x);
+        }
+        assert!(m.table.lock().rels.is_empty());
     }
 
     #[test]
