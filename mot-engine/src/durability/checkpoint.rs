@@ -29,9 +29,9 @@ use std::time::{Duration, Instant};
 use fdw_api::{err, ColumnDef, FdwError, FdwResult, IndexDef, Lsn, Options, TableDesc};
 use parking_lot::Mutex;
 
-use super::codec::{corrupt, Dec, Enc};
+use super::codec::{Dec, Enc};
 use crate::engine::MotEngine;
-use crate::row::{data_bytes, Record, RowData, ABSENT, RECORD_OVERHEAD};
+use crate::row::ABSENT;
 use crate::table::{Table, TableState};
 
 /// Row ids per segment file.
@@ -276,7 +276,8 @@ pub fn current(dir: &Path) -> FdwResult<Option<(Lsn, PathBuf)>> {
 }
 
 /// Loads the current checkpoint of `dir` into the (empty) engine with up to `threads` loader
-/// threads, one segment at a time each; indexes are rebuilt as rows arrive.
+/// threads: the tables are recreated, then [`super::load`] loads the segments and builds the
+/// heaps and indexes.
 pub fn load(engine: &MotEngine, dir: &Path, threads: usize) -> FdwResult<CheckpointStats> {
     let start = Instant::now();
     let Some((lsn, chk)) = current(dir)? else { return Ok(CheckpointStats::default()) };
@@ -292,43 +293,14 @@ pub fn load(engine: &MotEngine, dir: &Path, threads: usize) -> FdwResult<Checkpo
         t.bump_row_id(next.saturating_sub(1));
         engine.add_table(t)?;
     }
-    let mut segs: Vec<PathBuf> = fs::read_dir(&chk)
+    let segs: Vec<PathBuf> = fs::read_dir(&chk)
         .map_err(|e| io_err("read directory", &chk, &e))?
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("seg_")))
         .collect();
-    segs.sort();
-    let next_seg = AtomicUsize::new(0);
-    let totals = Mutex::new((0u64, 0u64));
-    let first_err: Mutex<Option<FdwError>> = Mutex::new(None);
-    std::thread::scope(|s| {
-        for _ in 0..threads.clamp(1, segs.len().max(1)) {
-            s.spawn(|| loop {
-                let i = next_seg.fetch_add(1, Ordering::Relaxed);
-                let Some(path) = segs.get(i) else { return };
-                if first_err.lock().is_some() {
-                    return;
-                }
-                match load_segment(engine, path) {
-                    Ok((rows, bytes)) => {
-                        let mut t = totals.lock();
-                        t.0 += rows;
-                        t.1 += bytes;
-                    }
-                    Err(e) => {
-                        first_err.lock().get_or_insert(e);
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    if let Some(e) = first_err.into_inner() {
-        return Err(e);
-    }
-    let (rows, bytes) = totals.into_inner();
     stats.segments = segs.len();
+    let (rows, bytes) = super::load::load_segments(engine, segs, threads)?;
     stats.rows = rows;
     stats.bytes = bytes;
     stats.elapsed = start.elapsed();
@@ -337,31 +309,42 @@ pub fn load(engine: &MotEngine, dir: &Path, threads: usize) -> FdwResult<Checkpo
     Ok(stats)
 }
 
-fn load_segment(engine: &MotEngine, path: &Path) -> FdwResult<(u64, u64)> {
-    let body = read_file(path, SEG_MAGIC)?;
-    let mut d = Dec::new(&body);
-    let table_id = d.u64()?;
-    let rows = d.u64()?;
-    let t = engine.table_by_id(table_id).ok_or_else(|| corrupt("checkpoint: segment of an unknown table"))?;
-    let st = t.state();
-    let mut max_row = 0;
-    let mut data_total = 0u64;
-    for _ in 0..rows {
-        let row_id = d.u64()?;
-        let data: RowData = RowData::from(d.row()?);
-        if data.len() != st.columns.len() {
-            return Err(corrupt("checkpoint: row of the wrong width"));
-        }
-        data_total += RECORD_OVERHEAD + data_bytes(&data);
-        let rec = Arc::new(Record::present(row_id, data, 1));
-        for index in &st.indexes {
-            rec.with(|_, data| index.entry_key(row_id, data)).map(|k| index.add(k, rec.clone()))?;
-        }
-        st.heap.add(row_id.to_be_bytes().to_vec(), rec);
-        max_row = max_row.max(row_id);
+/// Reads a segment file into `buf` (reusing its memory), checking magic and CRC; the body is
+/// `buf[8..buf.len() - 4]`.
+pub(super) fn read_segment_into(path: &Path, buf: &mut Vec<u8>) -> FdwResult<()> {
+    use std::io::Read;
+    buf.clear();
+    let mut f = fs::File::open(path).map_err(|e| io_err("read file", path, &e))?;
+    f.read_to_end(buf).map_err(|e| io_err("read file", path, &e))?;
+    let bad = || err!(DATA_CORRUPTED, "invalid MOT checkpoint file \"{}\"", path.display());
+    if buf.len() < 12 || &buf[..8] != SEG_MAGIC {
+        return Err(bad());
     }
-    st.heap.pool.alloc(data_total);
-    t.bump_row_id(max_row);
-    t.add_live(rows as i64);
-    Ok((rows, body.len() as u64 + 12))
+    let body_end = buf.len() - 4;
+    let mut crc = [0u8; 4];
+    crc.copy_from_slice(&buf[body_end..]);
+    if crc32c::crc32c(&buf[..body_end]) != u32::from_le_bytes(crc) {
+        return Err(bad().with_detail("incorrect checksum"));
+    }
+    Ok(())
+}
+
+/// The table id in a segment file's header (read before the file is checked as a whole).
+pub(super) fn segment_table(path: &Path) -> FdwResult<u64> {
+    use std::io::Read;
+    let mut head = [0u8; 16];
+    let mut f = fs::File::open(path).map_err(|e| io_err("read file", path, &e))?;
+    f.read_exact(&mut head).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            err!(DATA_CORRUPTED, "invalid MOT checkpoint file \"{}\"", path.display())
+        } else {
+            io_err("read file", path, &e)
+        }
+    })?;
+    if &head[..8] != SEG_MAGIC {
+        return Err(err!(DATA_CORRUPTED, "invalid MOT checkpoint file \"{}\"", path.display()));
+    }
+    let mut id = [0u8; 8];
+    id.copy_from_slice(&head[8..]);
+    Ok(u64::from_le_bytes(id))
 }

@@ -241,6 +241,19 @@ impl<'a> Dec<'a> {
         }
         Ok(v)
     }
+    /// Decodes a row into `out` (cleared first), reusing its memory.
+    pub fn row_into(&mut self, out: &mut Vec<Datum>) -> FdwResult<()> {
+        out.clear();
+        let n = self.u32()? as usize;
+        if n > self.buf.len() - self.pos {
+            return Err(corrupt("data: bad column count"));
+        }
+        out.reserve(n);
+        for _ in 0..n {
+            out.push(self.datum()?);
+        }
+        Ok(())
+    }
     pub fn table_desc(&mut self) -> FdwResult<TableDesc> {
         let id = self.u64()?;
         let schema = self.str()?.to_string();

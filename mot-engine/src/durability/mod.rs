@@ -21,11 +21,13 @@
 //!   and older directories are removed. MOT keeps the LSN of its checkpoint and ignores redo
 //!   records older than it during replay.
 //! * **Recovery**: [`checkpoint::load`] reads the control file, rebuilds the tables, then loads the
-//!   segments in parallel (a thread per segment up to the given count), rebuilding every index
-//!   as rows arrive. The envelope then replays the WAL into [`redo::apply`].
+//!   segments in parallel (`load`: segments are decoded by any thread, each heap and index is
+//!   built by one thread at a time in row-id order, from sorted batches). The envelope then
+//!   replays the WAL into [`redo::apply`].
 
 pub mod checkpoint;
 pub mod codec;
+mod load;
 pub mod redo;
 
 use std::path::PathBuf;
