@@ -101,6 +101,29 @@ impl Index {
         Ok(key)
     }
 
+    /// Whether `row`'s map key in this index is `key` (without allocating: point lookups check
+    /// every hint this way).
+    pub fn has_key(&self, row_id: u64, row: &[Datum], key: &[u8]) -> bool {
+        thread_local! {
+            static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        BUF.with(|b| {
+            let mut b = b.borrow_mut();
+            b.clear();
+            let mut has_null = false;
+            for (i, &c) in self.columns.iter().enumerate() {
+                has_null |= row[c].is_null();
+                if self.classes[i].encode(&row[c], &mut b).is_err() {
+                    return false;
+                }
+            }
+            if !self.unique || has_null {
+                b.extend_from_slice(&row_id.to_be_bytes());
+            }
+            b.as_slice() == key
+        })
+    }
+
     /// Whether two rows collide in this unique index (equal keys, none NULL).
     pub fn collides(&self, a: &[Datum], b: &[Datum]) -> FdwResult<bool> {
         if !self.unique {
@@ -141,7 +164,7 @@ impl Index {
     pub fn lookup_unique(&self, key: &[u8]) -> FdwResult<Option<Arc<Record>>> {
         let Some(hints) = &self.hints else { return Ok(self.map.get(key).map(|e| e.value().clone())) };
         if let Some(rec) = hints.get(key) {
-            if rec.with(|tid, data| tid & ABSENT == 0 && self.entry_key(rec.row_id, data).is_ok_and(|k| k == key)) {
+            if rec.with(|tid, data| tid & ABSENT == 0 && self.has_key(rec.row_id, data, key)) {
                 return Ok(Some(rec));
             }
         }

@@ -298,7 +298,7 @@ impl MotScan {
             let masked =
                 txn.tables.get(&table_id).and_then(|tw| tw.entries.get(&rec.row_id)).is_some_and(|we| we.masks(snap));
             if !masked {
-                let seen = read_visible(&self.sink(), rec, key, || e.is_removed(), out, params)?;
+                let seen = read_visible(&self.sink(), rec, key, |_| e.is_removed(), out, params)?;
                 self.note_seen(&mut txn, rec, seen, serializable);
             }
             if self.limit_reached() {
@@ -331,7 +331,10 @@ impl MotScan {
             .and_then(|tw| tw.entries.get(&rec.row_id))
             .is_some_and(|we| we.masks(self.snapshot));
         if !masked {
-            let seen = read_visible(&self.sink(), &rec, key, || false, out, params)?;
+            // Found by hash or by a search that may have raced a key change: check the key.
+            let index = self.index.clone();
+            let moved = |data: &[Datum]| !index.has_key(rec.row_id, data, key);
+            let seen = read_visible(&self.sink(), &rec, key, moved, out, params)?;
             self.note_seen(&mut txn, &rec, seen, serializable);
         }
         Ok(())
@@ -372,22 +375,21 @@ struct Sink<'a> {
     want_row_id: bool,
 }
 
-/// Reads record `rec`, found under `key`, and emits it if it is visible: present, and, when a
-/// committer holds it (it may be moving to another key) or the entry is gone (`removed`),
-/// still carrying `key`. Returns the version read and whether the row passed the quals, or
+/// Reads record `rec`, found under `key`, and emits it if it is visible: present, not `removed`
+/// from `key` (given the data read), and, when a committer holds it (it may be moving to
+/// another key), still carrying `key`. Returns the version read and whether the row passed the quals, or
 /// `None` if it was not visible.
 fn read_visible(
     sink: &Sink<'_>,
     rec: &Arc<Record>,
     key: &[u8],
-    removed: impl Fn() -> bool,
+    removed: impl Fn(&[Datum]) -> bool,
     out: &mut RowBatch,
     params: ScanParams<'_>,
 ) -> FdwResult<Option<(u64, bool)>> {
     rec.with(|tid, data| -> FdwResult<Option<(u64, bool)>> {
-        let visible = tid & ABSENT == 0
-            && (tid & LOCK == 0 || sink.index.entry_key(rec.row_id, data).is_ok_and(|k| k == key))
-            && !removed();
+        let visible =
+            tid & ABSENT == 0 && (tid & LOCK == 0 || sink.index.has_key(rec.row_id, data, key)) && !removed(data);
         if !visible {
             return Ok(None);
         }
