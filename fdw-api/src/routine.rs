@@ -12,7 +12,7 @@
 //! |---|---|---|
 //! | scan | GetForeignRelSize, GetForeignPaths, GetForeignPlan, Begin/Iterate/ReScan/EndForeignScan | [`FdwRoutine::get_rel_size`], [`FdwRoutine::get_paths`], [`FdwRoutine::begin_scan`], [`ForeignScan`] |
 //! | modify | PlanForeignModify, BeginForeignModify, ExecForeignInsert/Update/Delete, EndForeignModify, IsForeignRelUpdatable, AddForeignUpdateTargets | [`ModifyRoutine`], [`ForeignModify`] |
-//! | pushdown | GetForeignJoinPaths, GetForeignUpperPaths, PlanDirectModify/BeginDirectModify/IterateDirectModify | [`PushdownRoutine`] |
+//! | pushdown | GetForeignJoinPaths, GetForeignUpperPaths (over a base or a join relation), PlanDirectModify/ExplainDirectModify/BeginDirectModify/IterateDirectModify | [`PushdownRoutine`] |
 //! | support | ExplainForeignScan, AnalyzeForeignTable, ImportForeignSchema, ExecForeignTruncate, the validator function | [`FdwRoutine::explain_scan`], [`SupportRoutine`], [`FdwRoutine::validate_options`] |
 //! | DDL (openGauss) | ValidateTableDef | [`DdlRoutine`] |
 //! | transaction (openGauss) | the MOT transaction hooks: begin, pre-commit validation, commit, abort, end | [`TransactionRoutine`] |
@@ -25,7 +25,7 @@ use std::sync::Arc;
 use crate::batch::RowBatch;
 use crate::error::{FdwError, FdwResult};
 use crate::expr::Expr;
-use crate::path::{ForeignPath, PathPrivate, RelInfo, RelSize};
+use crate::path::{ForeignPath, PathKey, PathPrivate, RelInfo, RelSize};
 use crate::schema::{ColumnDef, IndexDef, OptionTarget, Options, TableDesc};
 use crate::services::{EnvelopeServices, ExecContext, Lsn, TxnId};
 use crate::types::{Datum, Row};
@@ -209,9 +209,49 @@ pub trait PushdownRoutine: Send + Sync {
         let _ = upper;
         Ok(Vec::new())
     }
-    /// PlanDirectModify + BeginDirectModify + IterateDirectModify: run an UPDATE/DELETE whose
+    /// GetForeignUpperPaths over a join relation: a path computing the aggregation `upper`
+    /// whose input is the join `join` (both relations of the wrapper), remotely, or nothing.
+    /// `upper.input` is the join's first outer table; the expressions of `upper` are over the
+    /// join's columns (outer tables' then inner tables'), and every qual of the join is in
+    /// `join.quals` (all must be applied remotely for the path to be correct). The default
+    /// offers nothing.
+    fn get_join_upper_paths(&self, join: &JoinRelInfo, upper: &UpperRelInfo) -> FdwResult<Vec<ForeignPath>> {
+        let _ = (join, upper);
+        Ok(Vec::new())
+    }
+    /// GetForeignUpperPaths for the ORDERED and FINAL upper relations: a path of the planned
+    /// scan `request` (usually a pushed-down join or aggregation) returning its rows in
+    /// `order` (pathkeys over the path's own column numbering, as `request.columns`) and, if
+    /// `limit` is set, no more than that many of them (the envelope then sets
+    /// `ScanRequest::limit` and keeps its own Limit above). The default offers nothing.
+    fn get_final_path(
+        &self,
+        request: &ScanRequest,
+        order: &[PathKey],
+        limit: Option<u64>,
+    ) -> FdwResult<Option<ForeignPath>> {
+        let _ = (request, order, limit);
+        Ok(None)
+    }
+    /// PlanDirectModify: whether `request` (an UPDATE/DELETE of one table, without joins,
+    /// sub-selects or RETURNING) can run as one statement of the wrapper, decided at plan time.
+    /// The envelope then plans PostgreSQL's `Update on t` / `-> Foreign Update on t` shape and
+    /// calls [`PushdownRoutine::direct_modify`] instead of scanning rows and modifying them
+    /// one by one. The default (`false`) keeps the row-by-row path.
+    fn plan_direct_modify(&self, request: &DirectModify) -> FdwResult<bool> {
+        let _ = request;
+        Ok(false)
+    }
+    /// ExplainDirectModify: extra lines for EXPLAIN of a planned direct modification (`verbose`
+    /// for EXPLAIN VERBOSE), such as `Remote SQL: UPDATE ...`. Each item is (label, value).
+    fn explain_direct_modify(&self, request: &DirectModify, verbose: bool) -> Vec<(String, String)> {
+        let _ = (request, verbose);
+        Vec::new()
+    }
+    /// BeginDirectModify + IterateDirectModify + EndDirectModify: run an UPDATE/DELETE whose
     /// quals are all pushable as one remote statement; returns the affected row count, or
-    /// `None` if it cannot be done directly.
+    /// `None` if it cannot be done directly (after a `true` from `plan_direct_modify`, `None`
+    /// is an error of the wrapper).
     fn direct_modify(&self, request: &DirectModify, ctx: &ExecContext) -> FdwResult<Option<u64>> {
         let _ = (request, ctx);
         Ok(None)
@@ -233,7 +273,9 @@ pub enum JoinKind {
 #[derive(Clone, Debug)]
 pub struct JoinRelInfo {
     pub kind: JoinKind,
-    /// Base tables of the outer side and of the inner side.
+    /// Base tables of the outer side and of the inner side. A side holds several tables only
+    /// for an inner join of three or more relations (a join relation joined with another
+    /// relation, every join inner): all the quals between them are then in `quals`.
     pub outer: Vec<Arc<TableDesc>>,
     pub inner: Vec<Arc<TableDesc>>,
     /// Join quals over the concatenated columns of all outer tables then all inner tables.
@@ -260,6 +302,7 @@ pub struct DirectModify {
     pub kind: ModifyKind,
     /// For UPDATE: (column, new value expression over the old row's columns).
     pub assignments: Vec<(usize, Expr)>,
+    /// The WHERE conjuncts, over the table's columns (all must be applied by the wrapper).
     pub quals: Vec<Expr>,
 }
 

@@ -33,6 +33,9 @@ enum Kind {
     /// With its `(precision, scale)` modifier, if any.
     Numeric(Option<(u8, u8)>),
     Text,
+    /// `char(n)` and `varchar(n)`.
+    Char(u32),
+    Varchar(u32),
     Other,
 }
 
@@ -75,6 +78,8 @@ impl Converter {
                     DataType::Float8 => Kind::Float8,
                     DataType::Numeric(tm) => Kind::Numeric(tm),
                     DataType::Text => Kind::Text,
+                    DataType::Char(Some(n)) => Kind::Char(n),
+                    DataType::Varchar(Some(n)) => Kind::Varchar(n),
                     _ => Kind::Other,
                 };
                 Column {
@@ -123,18 +128,38 @@ impl Converter {
     #[inline]
     pub fn convert(&self, rec: &Record<'_>, out: &mut Vec<Datum>, scratch: &mut Vec<u8>) -> Result<(), ScanError> {
         for col in &self.columns {
-            let field = rec.fields[col.index];
-            let datum = match self.value(rec, field, col.force_not_null, col.force_null, scratch)? {
-                None => Datum::Null,
-                Some(bytes) => parse(col, bytes).map_err(|(error, value)| ScanError {
-                    error,
-                    line: rec.line,
-                    ctx: Ctx::Column { name: col.name.clone(), value: Some(value) },
-                })?,
-            };
-            out.push(datum);
+            out.push(self.convert_one(rec, col, scratch)?);
         }
         Ok(())
+    }
+
+    /// Converts the selected columns at `positions` (indexes into the selection) of `rec`
+    /// into the same positions of `row` (as long as the selection).
+    #[inline]
+    pub fn convert_at(
+        &self,
+        rec: &Record<'_>,
+        positions: &[usize],
+        row: &mut [Datum],
+        scratch: &mut Vec<u8>,
+    ) -> Result<(), ScanError> {
+        for &p in positions {
+            row[p] = self.convert_one(rec, &self.columns[p], scratch)?;
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn convert_one(&self, rec: &Record<'_>, col: &Column, scratch: &mut Vec<u8>) -> Result<Datum, ScanError> {
+        let field = rec.fields[col.index];
+        Ok(match self.value(rec, field, col.force_not_null, col.force_null, scratch)? {
+            None => Datum::Null,
+            Some(bytes) => parse(col, bytes).map_err(|(error, value)| ScanError {
+                error,
+                line: rec.line,
+                ctx: Ctx::Column { name: col.name.clone(), value: Some(value) },
+            })?,
+        })
     }
 
     /// The decoded bytes of a field, `None` for NULL.
@@ -244,8 +269,31 @@ fn parse_fast(kind: Kind, bytes: &[u8]) -> Option<Datum> {
             .filter(|v| v.is_finite() && *v != 0.0)
             .map(Datum::Float4),
         Kind::Numeric(tm) => fast_numeric(bytes, tm).map(Datum::Numeric),
+        Kind::Char(n) => fast_char(bytes, n as usize, true),
+        Kind::Varchar(n) => fast_char(bytes, n as usize, false),
         Kind::Text | Kind::Other => None,
     }
+}
+
+/// `char(n)`/`varchar(n)` values of ASCII text that fit (one character per byte): the value
+/// `parse_text` gives (`char` blank-padded to `n`) with a single allocation. Longer or
+/// non-ASCII values go the slow way (truncation of trailing blanks, length errors).
+#[inline]
+fn fast_char(bytes: &[u8], n: usize, pad: bool) -> Option<Datum> {
+    if bytes.len() > n || !bytes.is_ascii() {
+        return None;
+    }
+    let s = std::str::from_utf8(bytes).ok()?;
+    if !pad || bytes.len() == n {
+        return Some(Datum::Text(Arc::from(s)));
+    }
+    if n > 256 {
+        return None;
+    }
+    let mut buf = [b' '; 256];
+    buf[..bytes.len()].copy_from_slice(bytes);
+    let padded = std::str::from_utf8(&buf[..n]).ok()?;
+    Some(Datum::Text(Arc::from(padded)))
 }
 
 /// Parses one non-NULL value; on error returns it with the value's text for the context.
@@ -503,6 +551,21 @@ mod tests {
         assert_eq!(out, b"xa,by");
         dequote(b"@a\\@b\\c@", b'@', b'\\', &mut out);
         assert_eq!(out, b"a@b\\c");
+    }
+
+    /// The `char(n)`/`varchar(n)` fast path gives what `parse_text` gives, or leaves the value
+    /// to it.
+    #[test]
+    fn fast_char_matches_parse_text() {
+        for (text, n) in [("AIR", 10u32), ("", 3), ("abc", 3), ("ab ", 2), ("é", 3), ("abcd", 3), ("x", 1)] {
+            for (pad, ty) in [(true, DataType::Char(Some(n))), (false, DataType::Varchar(Some(n)))] {
+                match fast_char(text.as_bytes(), n as usize, pad) {
+                    Some(d) => assert_eq!(Ok(d), ty.parse_text(text), "{text:?} as {ty:?}"),
+                    None => assert!(!text.is_ascii() || text.len() > n as usize, "{text:?} as {ty:?}"),
+                }
+            }
+        }
+        assert_eq!(fast_char(b"AIR", 10, true), Some(Datum::text("AIR       ")));
     }
 
     #[test]

@@ -8,8 +8,8 @@
 //! with `cannot insert into foreign table "t"`.
 //!
 //! Where it is faster:
-//! - the file is read in blocks of a few MB and records are split with `memchr` over the
-//!   block, with a byte-at-a-time path only for records holding quotes, escapes or `\r`;
+//! - the file is read in blocks of a few MB and records are split a word (eight bytes) at a
+//!   time, with a byte-at-a-time path only for records holding quotes, escapes or `\r`;
 //! - only the columns the query reads (and its quals read) are converted, straight from the
 //!   buffer; integers and floats skip `String`s altogether;
 //! - quals are evaluated during the scan (compiled `fdw_api::eval::Program`s), so filtered
@@ -22,7 +22,9 @@
 //! Differences from PostgreSQL, on purpose:
 //! - `count(*)` (no column read) checks every line's structure and encoding but converts no
 //!   value, so a file with a malformed value still counts (PostgreSQL converts every column
-//!   then and fails);
+//!   then and fails); likewise a scan with quals converts the columns they read first and
+//!   the others only for rows that pass, so a malformed value in a column only the output
+//!   reads fails the scan only when its row passes the quals;
 //! - the `program` option and the binary format are refused with a clear error; the
 //!   `encoding` option accepts UTF8, SQL_ASCII and LATIN1 only;
 //! - a parallel scan returns rows in no particular order.

@@ -36,6 +36,10 @@ pub struct ScanPlan {
     pub opts: ScanOptions,
     pub conv: Converter,
     quals: Vec<Program>,
+    /// With quals: the parsed-row positions they read (converted first), and the others
+    /// (converted only for rows that pass).
+    qual_cols: Vec<usize>,
+    other_cols: Vec<usize>,
     /// Output positions in the parsed row, or `None` when the parsed row is the output.
     out_map: Option<Vec<usize>>,
     row_id: bool,
@@ -81,9 +85,12 @@ impl ScanPlan {
         } else {
             Some(columns.iter().map(|c| parsed.iter().position(|p| p == c).unwrap_or(0)).collect())
         };
+        let qual_cols: Vec<usize> =
+            (0..parsed.len()).filter(|&p| quals.iter().any(|q| q.columns().contains(&parsed[p]))).collect();
+        let other_cols = (0..parsed.len()).filter(|p| !qual_cols.contains(p)).collect();
         let quals = quals.iter().map(|q| Program::compile(&remap(q, &parsed))).collect::<FdwResult<Vec<_>>>()?;
         let conv = Converter::new(table, &opts, &parsed);
-        Ok(ScanPlan { table_name: table.name.clone(), opts, conv, quals, out_map, row_id })
+        Ok(ScanPlan { table_name: table.name.clone(), opts, conv, quals, qual_cols, other_cols, out_map, row_id })
     }
 
     /// Opens the file and a reader of the records starting in `[start, stop)`.
@@ -115,21 +122,27 @@ impl ScanPlan {
             }
             self.conv.check_fields(&rec)?;
             row.clear();
-            self.conv.convert(&rec, row, scratch)?;
             let line = rec.line;
-            if !self.quals.is_empty() {
-                let mut ctx = EvalContext { params, subplans: None };
-                let mut pass = true;
-                for q in &self.quals {
-                    if !q.eval_predicate(row, &mut ctx)? {
-                        pass = false;
-                        break;
-                    }
-                }
-                if !pass {
-                    continue;
+            if self.quals.is_empty() {
+                self.conv.convert(&rec, row, scratch)?;
+                return Ok(Some(line));
+            }
+            // The columns the quals read first; the rest only for rows that pass (so a bad
+            // value in a column only the output reads fails the scan only if its row passes).
+            row.resize(self.conv.width(), Datum::Null);
+            self.conv.convert_at(&rec, &self.qual_cols, row, scratch)?;
+            let mut ctx = EvalContext { params, subplans: None };
+            let mut pass = true;
+            for q in &self.quals {
+                if !q.eval_predicate(row, &mut ctx)? {
+                    pass = false;
+                    break;
                 }
             }
+            if !pass {
+                continue;
+            }
+            self.conv.convert_at(&rec, &self.other_cols, row, scratch)?;
             return Ok(Some(line));
         }
     }

@@ -19,10 +19,12 @@
 //! used for the connection), `columns` index the path's output columns (outer table's then
 //! inner table's for a join; group keys then aggregates for an aggregation), and `quals` over
 //! those output columns become the join's WHERE or the aggregation's HAVING.
+//! `get_final_path` adds the ORDER BY and LIMIT of the query to such a path. Inner joins of
+//! three or more tables nest left to right (`((r1 JOIN r2) JOIN r3)`), as postgres_fdw's.
 //!
 //! Simplifications against PostgreSQL's postgres_fdw: no TLS (sslmode `require` and TLS
 //! files are refused with a clear error), no async/parallel-commit execution (the options are
-//! accepted), joins of exactly two base tables, aggregations over one table, no savepoints
+//! accepted), outer joins of exactly two base tables (inner joins of any number), no savepoints
 //! (the API has no subtransactions), and `password_required` is not enforced (the envelope
 //! has no superuser distinction).
 
@@ -43,8 +45,8 @@ use fdw_api::path::costs::CPU_TUPLE_COST;
 use fdw_api::{
     path_private, AnalyzeSample, BinaryOp, Cost, DirectModify, ExecContext, Expr, FdwError, FdwResult, FdwRoutine,
     ForeignModify, ForeignPath, ForeignScan, ImportFilter, ImportedTable, JoinKind, JoinRelInfo, Lsn, ModifyKind,
-    ModifyRoutine, OptionTarget, Options, PushdownRoutine, QualSupport, RelInfo, RelSize, ScanRequest, SupportRoutine,
-    TableDesc, TransactionRoutine, TxnId, UpperRelInfo,
+    ModifyRoutine, OptionTarget, Options, PathKey, PushdownRoutine, QualSupport, RelInfo, RelSize, ScanRequest,
+    SupportRoutine, TableDesc, TransactionRoutine, TxnId, UpperRelInfo,
 };
 
 use crate::conn::{ConnManager, ConnSpec};
@@ -97,6 +99,13 @@ impl PostgresFdw {
             .ok_or_else(|| FdwError::internal(format!("could not parse remote EXPLAIN output: {line}")))?;
         Ok((rows, cost))
     }
+}
+
+/// Rows fetched across the wire by the scans of this process so far (all servers, all
+/// sessions; a monotonic counter: take the difference around a query). Benchmarks use it to
+/// compare with PostgreSQL's postgres_fdw, whose foreign scans report theirs in EXPLAIN ANALYZE.
+pub fn rows_fetched() -> u64 {
+    scan::rows_fetched()
 }
 
 /// The handler function (`postgres_fdw_handler`): what the envelope registers as
@@ -228,6 +237,16 @@ impl ModifyRoutine for PostgresFdw {
     }
 }
 
+/// The number of distinct values of column `c` (ANALYZE statistics; the row count if unknown).
+fn n_distinct(t: &TableDesc, c: usize) -> f64 {
+    let rows = plan::table_rows(t).max(1.0);
+    match t.stats.as_ref().and_then(|s| s.columns.get(c).cloned().flatten()) {
+        Some(s) if s.n_distinct < 0.0 => -s.n_distinct * rows,
+        Some(s) if s.n_distinct > 0.0 => s.n_distinct,
+        _ => rows,
+    }
+}
+
 /// Whether two tables are reached through the same connection (server and user mapping).
 fn same_connection(a: &TableDesc, b: &TableDesc) -> bool {
     a.server_name == b.server_name
@@ -236,34 +255,68 @@ fn same_connection(a: &TableDesc, b: &TableDesc) -> bool {
 }
 
 impl PushdownRoutine for PostgresFdw {
+    /// Joins of two tables of any outer kind, and inner joins of any number of tables (a
+    /// join relation joined with a further relation, as postgres_fdw nests them), all of the
+    /// same server and user mapping.
     fn get_join_paths(&self, join: &JoinRelInfo) -> FdwResult<Vec<ForeignPath>> {
-        let (Some(outer), Some(inner)) = (join.outer.first(), join.inner.first()) else { return Ok(Vec::new()) };
-        if join.outer.len() != 1
-            || join.inner.len() != 1
-            || !matches!(join.kind, JoinKind::Inner | JoinKind::Left | JoinKind::Right | JoinKind::Full)
-            || !same_connection(outer, inner)
+        let tables: Vec<Arc<TableDesc>> = join.outer.iter().chain(&join.inner).cloned().collect();
+        let (Some(first), false) = (tables.first(), join.outer.is_empty() || join.inner.is_empty()) else {
+            return Ok(Vec::new());
+        };
+        let two = join.outer.len() == 1 && join.inner.len() == 1;
+        let kind_ok = match join.kind {
+            JoinKind::Inner => true,
+            JoinKind::Left | JoinKind::Right | JoinKind::Full => two,
+            JoinKind::Semi | JoinKind::Anti => false,
+        };
+        if !kind_ok
+            || !tables.iter().all(|t| same_connection(first, t))
             || !join.quals.iter().all(|q| is_shippable(q) && !has_param(q))
         {
             return Ok(Vec::new());
         }
-        let s = TableSettings::of(outer)?;
-        let (ro, ri) = (plan::table_rows(outer), plan::table_rows(inner));
-        let n_outer = outer.columns.len();
+        let s = TableSettings::of(first)?;
+        // Where each table's columns start in the concatenated numbering.
+        let mut starts = Vec::with_capacity(tables.len());
+        let mut at = 0;
+        for t in &tables {
+            starts.push(at);
+            at += t.columns.len();
+        }
+        let table_of = |c: usize| starts.iter().rposition(|&s| s <= c).unwrap_or(0);
+        // PostgreSQL's estimates: an equi-join clause selects 1 / max(distinct values of its
+        // two columns) (from ANALYZE statistics; the table's row count when unknown), a qual
+        // over one table its restriction selectivity.
         let mut sel = 1.0;
         for q in &join.quals {
+            let cols = q.columns();
+            let mut owners: Vec<usize> = cols.iter().map(|&c| table_of(c)).collect();
+            owners.dedup();
             sel *= match q {
-                Expr::Binary { op: BinaryOp::Eq, left, right, .. } => match (&**left, &**right) {
-                    (Expr::Column { index: a, .. }, Expr::Column { index: b, .. })
-                        if (*a < n_outer) != (*b < n_outer) =>
-                    {
-                        1.0 / ro.max(ri).max(1.0)
-                    }
-                    _ => 0.005,
-                },
+                Expr::Binary { op: BinaryOp::Eq, left, right, .. }
+                    if matches!((&**left, &**right), (Expr::Column { index: a, .. }, Expr::Column { index: b, .. })
+                        if table_of(*a) != table_of(*b)) =>
+                {
+                    let (ta, tb) = (table_of(cols[0]), table_of(cols[1]));
+                    let da = n_distinct(&tables[ta], cols[0] - starts[ta]);
+                    let db = n_distinct(&tables[tb], cols[1] - starts[tb]);
+                    1.0 / da.max(db).max(1.0)
+                }
+                _ if !cols.is_empty() && owners.iter().all(|&o| o == owners[0]) => {
+                    let (t, start) = (owners[0], starts[owners[0]]);
+                    let shifted = q.clone().transform(&mut |x| match x {
+                        Expr::Column { index, ty } => Expr::Column { index: index - start, ty },
+                        other => other,
+                    });
+                    plan::selectivity(&tables[t], &shifted)
+                }
+                Expr::Binary { op: BinaryOp::Eq, .. } => 0.005,
                 _ => 1.0 / 3.0,
             };
         }
-        let mut rows = ro * ri * sel;
+        let sizes: Vec<f64> = tables.iter().map(|t| plan::table_rows(t)).collect();
+        let (ro, ri) = (sizes[0], sizes[sizes.len() - 1]);
+        let mut rows = sizes.iter().product::<f64>() * sel;
         rows = match join.kind {
             JoinKind::Left => rows.max(ro),
             JoinKind::Right => rows.max(ri),
@@ -273,9 +326,9 @@ impl PushdownRoutine for PostgresFdw {
         .max(1.0)
         .round();
         let startup = s.fdw_startup_cost;
-        let total = startup + (ro + ri) * 2.0 * CPU_TUPLE_COST + rows * (s.fdw_tuple_cost + CPU_TUPLE_COST);
-        let source =
-            Source::Join { kind: join.kind, outer: outer.clone(), inner: inner.clone(), on: join.quals.clone() };
+        let total =
+            startup + sizes.iter().sum::<f64>() * 2.0 * CPU_TUPLE_COST + rows * (s.fdw_tuple_cost + CPU_TUPLE_COST);
+        let source = Source::Join { kind: join.kind, tables, on: join.quals.clone() };
         let output_types = source.output_types()?;
         Ok(vec![ForeignPath {
             rows,
@@ -304,6 +357,7 @@ impl PushdownRoutine for PostgresFdw {
         let scan = plan::local_cost(t, &s, total, rows, 0);
         let source = Source::Agg {
             input: t.clone(),
+            join: None,
             input_quals: upper.input_quals.clone(),
             group_by: upper.group_by.clone(),
             aggregates: upper.aggregates.clone(),
@@ -326,20 +380,127 @@ impl PushdownRoutine for PostgresFdw {
         }])
     }
 
-    fn direct_modify(&self, request: &DirectModify, ctx: &ExecContext) -> FdwResult<Option<u64>> {
-        let assignments = match request.kind {
-            ModifyKind::Insert => return Ok(None),
-            ModifyKind::Update => Some(request.assignments.as_slice()),
-            ModifyKind::Delete => None,
+    /// An aggregation over a join of two tables pushed down as one remote query (postgres_fdw
+    /// pushes grouping over any join relation it could push). Costed as the join path minus
+    /// the transfer of its rows, plus the aggregation's work and the transfer of the groups,
+    /// so it wins over aggregating the pushed-down join locally.
+    fn get_join_upper_paths(&self, join: &JoinRelInfo, upper: &UpperRelInfo) -> FdwResult<Vec<ForeignPath>> {
+        let shippable = |e: &Expr| is_shippable(e) && !has_param(e);
+        let ok = join.kind == JoinKind::Inner
+            && upper.group_by.iter().all(|g| shippable(g) && !matches!(g, Expr::Const { .. }))
+            && upper.input_quals.iter().all(shippable)
+            && upper.aggregates.iter().all(|(_, args, _)| args.iter().all(shippable))
+            && upper.having.as_ref().is_none_or(shippable);
+        if !ok {
+            return Ok(Vec::new());
+        }
+        let Some(join_path) = self.get_join_paths(join)?.into_iter().next() else { return Ok(Vec::new()) };
+        let mut tables = join.outer.iter().chain(&join.inner).cloned();
+        let Some(first) = tables.next() else { return Ok(Vec::new()) };
+        let rest: Vec<Arc<TableDesc>> = tables.collect();
+        let s = TableSettings::of(&first)?;
+        let join_rows = join_path.rows;
+        let rows = if upper.group_by.is_empty() { 1.0 } else { (join_rows / 10.0).max(1.0).round() };
+        let work = join_rows * fdw_api::path::costs::CPU_OPERATOR_COST * (upper.aggregates.len().max(1) as f64);
+        let total = join_path.cost.total - join_rows * (s.fdw_tuple_cost + CPU_TUPLE_COST)
+            + work
+            + rows * (s.fdw_tuple_cost + CPU_TUPLE_COST);
+        let mut on = join.quals.clone();
+        on.extend(upper.input_quals.iter().cloned());
+        let source = Source::Agg {
+            input: first,
+            join: Some((rest, on)),
+            input_quals: Vec::new(),
+            group_by: upper.group_by.clone(),
+            aggregates: upper.aggregates.clone(),
+            having: upper.having.clone(),
         };
-        if !TableSettings::of(&request.table)?.updatable {
+        let output_types = source.output_types()?;
+        Ok(vec![ForeignPath {
+            rows,
+            cost: Cost::new(join_path.cost.startup.max(total - rows * (s.fdw_tuple_cost + CPU_TUPLE_COST)), total),
+            pathkeys: Vec::new(),
+            qual_support: Vec::new(),
+            param_quals: Vec::new(),
+            parallel_workers: 0,
+            label: None,
+            private: Some(Arc::new(RemotePath { source, output_types })),
+        }])
+    }
+
+    /// ORDER BY and LIMIT on a pushed-down join or aggregation (postgres_fdw's ORDERED and
+    /// FINAL upper paths): the remote query sorts and stops. Every sort column must be one the
+    /// query computes (a column of the source), the order shippable (pathkeys over columns;
+    /// text sorts as `COLLATE "C"`), and the scan not lock rows. Costed as the path plus
+    /// postgres_fdw's sort multiplier, with the transfer of only `limit` rows.
+    fn get_final_path(
+        &self,
+        request: &ScanRequest,
+        order: &[PathKey],
+        limit: Option<u64>,
+    ) -> FdwResult<Option<ForeignPath>> {
+        let Some(remote) = path_private::<RemotePath>(&request.path.private) else { return Ok(None) };
+        if request.want_row_id
+            || !request.param_quals.is_empty()
+            || request.quals.iter().any(|q| !is_shippable(q) || has_param(q))
+            || order.iter().any(|k| k.column >= remote.output_types.len())
+            || (order.is_empty() && limit.is_none())
+        {
             return Ok(None);
         }
-        let Some(sql) = sql::build_direct(&request.table, assignments, &request.quals)? else { return Ok(None) };
+        let s = TableSettings::of(remote.source.anchor())?;
+        let old = &request.path;
+        let mut path = old.clone();
+        path.pathkeys = order.to_vec();
+        let per_row = s.fdw_tuple_cost + CPU_TUPLE_COST;
+        let rows = limit.map_or(old.rows, |l| old.rows.min(l as f64).max(1.0));
+        let remote_total = (old.cost.total - old.rows * per_row).max(old.cost.startup);
+        let sorted = if order.is_empty() { remote_total } else { remote_total * plan::SORT_MULTIPLIER };
+        path.rows = rows;
+        path.cost = Cost::new(sorted, sorted + rows * per_row);
+        Ok(Some(path))
+    }
+
+    /// PostgreSQL's postgres_fdw plans a direct modification when the table is updatable and
+    /// every assignment and qual is shippable; so do we (`direct_sql` decides both).
+    fn plan_direct_modify(&self, request: &DirectModify) -> FdwResult<bool> {
+        Ok(direct_sql(request)?.is_some())
+    }
+
+    fn explain_direct_modify(&self, request: &DirectModify, verbose: bool) -> Vec<(String, String)> {
+        if !verbose {
+            return Vec::new();
+        }
+        let sql = match direct_sql(request) {
+            Ok(Some(sql)) => sql,
+            Ok(None) => "(not available: not pushable)".to_string(),
+            Err(e) => format!("(not available: {})", e.message),
+        };
+        vec![("Remote SQL".to_string(), sql)]
+    }
+
+    fn direct_modify(&self, request: &DirectModify, ctx: &ExecContext) -> FdwResult<Option<u64>> {
+        let Some(sql) = direct_sql(request)? else { return Ok(None) };
         let conn = self.conns.for_xact(&ConnSpec::of_table(&request.table), ctx)?;
         let n = conn.lock().exec(&sql)?;
         Ok(Some(n))
     }
+}
+
+/// The remote UPDATE/DELETE of a direct modification, or `None` when it cannot be one
+/// statement (an INSERT, a table that is not `updatable`, an expression that is not shippable
+/// or uses a parameter).
+fn direct_sql(request: &DirectModify) -> FdwResult<Option<String>> {
+    let assignments = match request.kind {
+        ModifyKind::Insert => return Ok(None),
+        ModifyKind::Update if request.assignments.is_empty() => return Ok(None),
+        ModifyKind::Update => Some(request.assignments.as_slice()),
+        ModifyKind::Delete => None,
+    };
+    if !TableSettings::of(&request.table)?.updatable {
+        return Ok(None);
+    }
+    sql::build_direct(&request.table, assignments, &request.quals)
 }
 
 impl SupportRoutine for PostgresFdw {

@@ -9,11 +9,22 @@
 //! `extra_float_digits = 3`). A rescan closes the cursor; the next batch declares it again
 //! with the new parameter values.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use fdw_api::{Datum, FdwResult, ForeignScan, Row, RowBatch, ScanParams, BATCH_SIZE};
 use postgres::SimpleQueryRow;
 
 use crate::conn::SharedConn;
 use crate::sql::RemoteQuery;
+
+/// Rows received from remote cursors by every scan of this process (see
+/// [`crate::rows_fetched`]).
+static ROWS_FETCHED: AtomicU64 = AtomicU64::new(0);
+
+/// The running total of rows fetched across the wire by scans.
+pub fn rows_fetched() -> u64 {
+    ROWS_FETCHED.load(Ordering::Relaxed)
+}
 
 pub struct RemoteScan {
     conn: SharedConn,
@@ -67,6 +78,7 @@ impl RemoteScan {
         let Some(name) = &self.cursor else { return Ok(()) };
         let sql = format!("FETCH {} FROM {name}", self.fetch_size);
         let rows = self.conn.lock().rows(&sql)?;
+        ROWS_FETCHED.fetch_add(rows.len() as u64, Ordering::Relaxed);
         self.exhausted = rows.len() < self.fetch_size as usize;
         self.pending = rows;
         self.pos = 0;

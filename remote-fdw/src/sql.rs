@@ -5,7 +5,7 @@
 //! A scan's shape is a [`Source`]; a path carries it in its private data ([`RemotePath`]),
 //! so `begin_scan` can run whatever the planner chose. Column numbering of each source:
 //! - `Base`: the table's columns;
-//! - `Join`: the outer table's columns, then the inner table's (aliases `r1`, `r2`);
+//! - `Join`: the columns of each table in order (aliases `r1`, `r2`, ...);
 //! - `Agg`: the grouping expressions, then the aggregates.
 //!
 //! `ScanRequest::columns`, its `quals` and the path's pathkeys use that numbering; quals of a
@@ -23,14 +23,20 @@ use crate::quote::{push_ident, quote_ident};
 #[derive(Clone, Debug)]
 pub enum Source {
     Base(Arc<TableDesc>),
+    /// A join of two tables of kind `kind`, or an inner join of three or more (joined left
+    /// to right, as postgres_fdw nests a join relation with a further base relation): each
+    /// condition of `on` goes to the `ON` of the first join where all its tables are present.
     Join {
         kind: JoinKind,
-        outer: Arc<TableDesc>,
-        inner: Arc<TableDesc>,
+        tables: Vec<Arc<TableDesc>>,
         on: Vec<Expr>,
     },
     Agg {
         input: Arc<TableDesc>,
+        /// An inner join of `input` (as `r1`) with these tables (`r2`, ...) on these
+        /// conditions: the aggregation's input is then the join, and every expression of the
+        /// aggregation is over `input`'s columns followed by those of each table.
+        join: Option<(Vec<Arc<TableDesc>>, Vec<Expr>)>,
         /// Restriction quals of the input, over its columns (the `WHERE`).
         input_quals: Vec<Expr>,
         group_by: Vec<Expr>,
@@ -52,7 +58,7 @@ impl Source {
     pub fn anchor(&self) -> &Arc<TableDesc> {
         match self {
             Source::Base(t) | Source::Agg { input: t, .. } => t,
-            Source::Join { outer, .. } => outer,
+            Source::Join { tables, .. } => &tables[0],
         }
     }
 
@@ -60,9 +66,7 @@ impl Source {
     pub fn output_types(&self) -> FdwResult<Vec<DataType>> {
         Ok(match self {
             Source::Base(t) => t.columns.iter().map(|c| c.ty.clone()).collect(),
-            Source::Join { outer, inner, .. } => {
-                outer.columns.iter().chain(&inner.columns).map(|c| c.ty.clone()).collect()
-            }
+            Source::Join { tables, .. } => tables.iter().flat_map(|t| &t.columns).map(|c| c.ty.clone()).collect(),
             Source::Agg { group_by, aggregates, .. } => {
                 let mut v: Vec<DataType> = group_by.iter().map(Expr::data_type).collect();
                 for (f, args, _) in aggregates {
@@ -76,14 +80,85 @@ impl Source {
     /// The `Relations:` line of EXPLAIN for joins and aggregations.
     pub fn relations(&self) -> Option<String> {
         let name = |t: &TableDesc| format!("({}.{})", quote_ident(&t.schema), quote_ident(&t.name));
+        // `(a) INNER JOIN (b)`, `((a) INNER JOIN (b)) INNER JOIN (c)`, ...
+        let joined = |kind: JoinKind, first: &TableDesc, rest: &[Arc<TableDesc>]| {
+            let mut s = name(first);
+            for (i, t) in rest.iter().enumerate() {
+                if i > 0 {
+                    s = format!("({s})");
+                }
+                s = format!("{s} {} JOIN {}", join_word(kind), name(t));
+            }
+            s
+        };
         match self {
             Source::Base(_) => None,
-            Source::Join { kind, outer, inner, .. } => {
-                Some(format!("{} {} JOIN {}", name(outer), join_word(*kind), name(inner)))
+            Source::Join { kind, tables, .. } => Some(joined(*kind, &tables[0], &tables[1..])),
+            Source::Agg { input, join: None, .. } => Some(format!("Aggregate on {}", name(input))),
+            Source::Agg { input, join: Some((rest, _)), .. } => {
+                Some(format!("Aggregate on ({})", joined(JoinKind::Inner, input, rest)))
             }
-            Source::Agg { input, .. } => Some(format!("Aggregate on {}", name(input))),
         }
     }
+}
+
+/// Appends the `FROM` items of a join of `tables` (aliases `r1`, `r2`, ...), nested left to
+/// right: `((t1 r1 INNER JOIN t2 r2 ON (...)) INNER JOIN t3 r3 ON (...))`. `on` is over the
+/// tables' concatenated columns; each condition goes to the first join where all the tables
+/// it references are present (a condition without columns to the first join).
+fn push_join_from(
+    out: &mut String,
+    d: &mut Deparser<'_>,
+    kind: JoinKind,
+    tables: &[Arc<TableDesc>],
+    on: &[Expr],
+) -> FdwResult<()> {
+    if tables.len() < 2 || (tables.len() > 2 && kind != JoinKind::Inner) {
+        return Err(FdwError::internal("postgres_fdw: a remote join needs two tables, or only inner joins"));
+    }
+    let mut ends = Vec::with_capacity(tables.len());
+    let mut end = 0;
+    for t in tables {
+        end += t.columns.len();
+        ends.push(end);
+    }
+    // The join (1 = the first) where each condition goes.
+    let level = |q: &Expr| -> usize {
+        let last = q.columns().into_iter().max().map_or(0, |c| ends.iter().position(|&e| c < e).unwrap_or(usize::MAX));
+        last.max(1)
+    };
+    if on.iter().any(|q| level(q) >= tables.len()) {
+        return Err(FdwError::internal("postgres_fdw: a join condition references a column out of range"));
+    }
+    for _ in 1..tables.len() {
+        out.push('(');
+    }
+    push_table(out, &tables[0]);
+    out.push_str(" r1");
+    for (i, t) in tables.iter().enumerate().skip(1) {
+        out.push(' ');
+        out.push_str(join_word(kind));
+        out.push_str(" JOIN ");
+        push_table(out, t);
+        out.push_str(&format!(" r{} ON (", i + 1));
+        let here: Vec<Expr> = on.iter().filter(|q| level(q) == i).cloned().collect();
+        if here.is_empty() {
+            out.push_str("TRUE");
+        } else {
+            push_conditions(out, d, &here)?;
+        }
+        out.push_str("))");
+    }
+    Ok(())
+}
+
+/// The SQL text of every column of the joined `tables`, qualified by `r1`, `r2`, ...
+fn join_column_texts(tables: &[Arc<TableDesc>]) -> FdwResult<Vec<String>> {
+    let mut cols = Vec::new();
+    for (i, t) in tables.iter().enumerate() {
+        cols.extend(column_texts(t, Some(&format!("r{}", i + 1)))?);
+    }
+    Ok(cols)
 }
 
 fn join_word(kind: JoinKind) -> &'static str {
@@ -196,25 +271,13 @@ pub fn build_select(source: &Source, spec: &SelectSpec<'_>) -> FdwResult<RemoteQ
             push_order_limit(&mut sql, &cols, &all_types, spec)?;
             params = d.params;
         }
-        Source::Join { kind, outer, inner, on } => {
-            let mut cols = column_texts(outer, Some("r1"))?;
-            cols.extend(column_texts(inner, Some("r2"))?);
+        Source::Join { kind, tables, on } => {
+            let cols = join_column_texts(tables)?;
             sql.push_str("SELECT ");
             push_target_list(&mut sql, &cols, spec.columns, None);
-            sql.push_str(" FROM (");
-            push_table(&mut sql, outer);
-            sql.push_str(" r1 ");
-            sql.push_str(join_word(*kind));
-            sql.push_str(" JOIN ");
-            push_table(&mut sql, inner);
-            sql.push_str(" r2 ON (");
+            sql.push_str(" FROM ");
             let mut d = Deparser::new(&cols);
-            if on.is_empty() {
-                sql.push_str("TRUE");
-            } else {
-                push_conditions(&mut sql, &mut d, on)?;
-            }
-            sql.push_str("))");
+            push_join_from(&mut sql, &mut d, *kind, tables, on)?;
             if !spec.quals.is_empty() {
                 sql.push_str(" WHERE ");
                 push_conditions(&mut sql, &mut d, spec.quals)?;
@@ -222,8 +285,17 @@ pub fn build_select(source: &Source, spec: &SelectSpec<'_>) -> FdwResult<RemoteQ
             push_order_limit(&mut sql, &cols, &all_types, spec)?;
             params = d.params;
         }
-        Source::Agg { input, input_quals, group_by, aggregates, having } => {
-            let input_cols = column_texts(input, None)?;
+        Source::Agg { input, join, input_quals, group_by, aggregates, having } => {
+            let input_cols = match join {
+                None => column_texts(input, None)?,
+                Some((rest, _)) => {
+                    let mut cols = column_texts(input, Some("r1"))?;
+                    for (i, t) in rest.iter().enumerate() {
+                        cols.extend(column_texts(t, Some(&format!("r{}", i + 2)))?);
+                    }
+                    cols
+                }
+            };
             let mut d = Deparser::new(&input_cols);
             // The text of each output column: group keys, then aggregates.
             let mut outs = Vec::with_capacity(group_by.len() + aggregates.len());
@@ -252,7 +324,14 @@ pub fn build_select(source: &Source, spec: &SelectSpec<'_>) -> FdwResult<RemoteQ
             sql.push_str("SELECT ");
             push_target_list(&mut sql, &outs, spec.columns, None);
             sql.push_str(" FROM ");
-            push_table(&mut sql, input);
+            match join {
+                None => push_table(&mut sql, input),
+                Some((rest, on)) => {
+                    let tables: Vec<Arc<TableDesc>> =
+                        std::iter::once(input.clone()).chain(rest.iter().cloned()).collect();
+                    push_join_from(&mut sql, &mut d, JoinKind::Inner, &tables, on)?;
+                }
+            }
             if !input_quals.is_empty() {
                 sql.push_str(" WHERE ");
                 push_conditions(&mut sql, &mut d, input_quals)?;
@@ -466,4 +545,74 @@ pub fn build_direct(t: &TableDesc, assignments: Option<&[(usize, Expr)]>, quals:
         push_conditions(&mut sql, &mut d, quals)?;
     }
     Ok(Some(sql))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fdw_api::{BinaryOp, ColumnDef, Options};
+
+    fn table(name: &str, cols: &[&str]) -> Arc<TableDesc> {
+        Arc::new(TableDesc {
+            id: 1,
+            schema: "public".into(),
+            name: name.into(),
+            columns: cols
+                .iter()
+                .map(|c| ColumnDef {
+                    name: c.to_string(),
+                    ty: DataType::Int4,
+                    not_null: false,
+                    default: None,
+                    options: Options::default(),
+                })
+                .collect(),
+            table_options: Options::default(),
+            server_name: "s".into(),
+            server_options: Options::default(),
+            wrapper_options: Options::default(),
+            user_mapping_options: Options::default(),
+            indexes: Vec::new(),
+            stats: None,
+        })
+    }
+
+    fn eq(a: usize, b: usize) -> Expr {
+        Expr::Binary {
+            op: BinaryOp::Eq,
+            left: Box::new(Expr::Column { index: a, ty: DataType::Int4 }),
+            right: Box::new(Expr::Column { index: b, ty: DataType::Int4 }),
+            ty: DataType::Bool,
+        }
+    }
+
+    #[test]
+    fn joins_of_three_tables_nest_left_to_right() {
+        let tables = vec![table("a", &["x", "y"]), table("b", &["x"]), table("c", &["y"])];
+        // a.y = c.y (needs all three), a.x = b.x (first join), b.x = b.x (over b alone).
+        let on = vec![eq(1, 3), eq(0, 2), eq(2, 2)];
+        let source = Source::Join { kind: JoinKind::Inner, tables: tables.clone(), on: on.clone() };
+        let q = build_select(&source, &SelectSpec { columns: &[0, 3], ..Default::default() }).unwrap();
+        assert_eq!(
+            q.sql,
+            "SELECT r1.x, r3.y FROM ((public.a r1 INNER JOIN public.b r2 ON (((r1.x = r2.x)) AND ((r2.x = r2.x)))) \
+             INNER JOIN public.c r3 ON (((r1.y = r3.y))))"
+        );
+        assert_eq!(source.relations().unwrap(), "((public.a) INNER JOIN (public.b)) INNER JOIN (public.c)");
+        // An aggregation over it names the same nesting.
+        let agg = Source::Agg {
+            input: tables[0].clone(),
+            join: Some((tables[1..].to_vec(), on.clone())),
+            input_quals: Vec::new(),
+            group_by: vec![Expr::Column { index: 3, ty: DataType::Int4 }],
+            aggregates: vec![(AggFunc::CountStar, Vec::new(), false)],
+            having: None,
+        };
+        assert_eq!(agg.relations().unwrap(), "Aggregate on (((public.a) INNER JOIN (public.b)) INNER JOIN (public.c))");
+        // Only inner joins nest; a column past the last table is an error, not a panic.
+        let left = Source::Join { kind: JoinKind::Left, tables: tables.clone(), on: on.clone() };
+        assert!(build_select(&left, &SelectSpec { columns: &[0], ..Default::default() }).is_err());
+        let bad = Source::Join { kind: JoinKind::Inner, tables, on: vec![eq(0, 9)] };
+        assert!(build_select(&bad, &SelectSpec { columns: &[0], ..Default::default() }).is_err());
+    }
 }

@@ -105,6 +105,13 @@ fn direct_update_and_delete_run_one_remote_statement() {
         assignments: vec![(1, Expr::constant(Datum::text("z"), DataType::Text))],
         quals: vec![bin(BinaryOp::Gt, col(0, DataType::Int4), int(7))],
     };
+    // Planned (PlanDirectModify) and explained before it runs.
+    assert!(p.plan_direct_modify(&upd).unwrap());
+    assert_eq!(
+        p.explain_direct_modify(&upd, true),
+        [("Remote SQL".to_string(), "UPDATE public.t SET v = 'z'::text WHERE ((id > 7))".to_string())]
+    );
+    assert!(p.explain_direct_modify(&upd, false).is_empty());
     assert_eq!(p.direct_modify(&upd, &ctx).unwrap(), Some(3));
     let del = DirectModify {
         table: t.clone(),
@@ -121,7 +128,11 @@ fn direct_update_and_delete_run_one_remote_statement() {
         assignments: vec![],
         quals: vec![bin(BinaryOp::Gt, random, Expr::constant(Datum::Float8(0.5), DataType::Float8))],
     };
+    assert!(!p.plan_direct_modify(&not_direct).unwrap());
     assert_eq!(p.direct_modify(&not_direct, &ctx).unwrap(), None);
+    // An UPDATE without assignments is not a statement.
+    let nothing = DirectModify { kind: ModifyKind::Update, ..del.clone() };
+    assert!(!p.plan_direct_modify(&nothing).unwrap());
     commit(&fdw, &ctx).unwrap();
     assert_eq!(db.texts("SELECT count(*) FILTER (WHERE v = 'z') || '/' || count(*) FROM t"), vec![Some("3/8".into())]);
 }

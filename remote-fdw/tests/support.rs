@@ -145,7 +145,7 @@ fn join_and_aggregate_paths_run_as_one_remote_query() {
     // Tables of different servers are not joined remotely.
     let mut elsewhere = (*b).clone();
     elsewhere.server_name = "other".into();
-    let j2 = JoinRelInfo { inner: vec![Arc::new(elsewhere)], ..join };
+    let j2 = JoinRelInfo { inner: vec![Arc::new(elsewhere)], ..join.clone() };
     assert!(p.get_join_paths(&j2).unwrap().is_empty());
 
     let upper = UpperRelInfo {
@@ -176,6 +176,43 @@ fn join_and_aggregate_paths_run_as_one_remote_query() {
     let got: Vec<String> =
         rows.iter().map(|r| format!("{}:{}:{}", r[2].to_text(), r[0].to_text(), r[1].to_text())).collect();
     assert_eq!(got, ["g0:10:165", "g2:10:155"]);
+
+    // The aggregation over the (inner) join, as one remote query.
+    let inner_join = JoinRelInfo { kind: JoinKind::Inner, ..join.clone() };
+    let upper = UpperRelInfo {
+        input: a.clone(),
+        input_quals: vec![bin(BinaryOp::Gt, col(3, DataType::Int4), int(20))],
+        group_by: vec![col(1, DataType::Text)],
+        aggregates: vec![(AggFunc::CountStar, vec![], false), (AggFunc::Sum, vec![col(3, DataType::Int4)], false)],
+        having: None,
+    };
+    let paths = p.get_join_upper_paths(&inner_join, &upper).unwrap();
+    assert_eq!(paths.len(), 1);
+    let req = request(&rel(&a, vec![]), &paths[0], vec![0, 1, 2]);
+    assert_eq!(
+        fdw.explain_scan(&req, true),
+        vec![
+            ("Relations".to_string(), "Aggregate on ((public.a) INNER JOIN (public.b))".to_string()),
+            (
+                "Remote SQL".to_string(),
+                "SELECT r1.g, count(*), sum(r2.v) FROM (public.a r1 INNER JOIN public.b r2 ON (((r1.id = r2.aid)) \
+                 AND ((r2.v > 20)))) GROUP BY 1"
+                    .to_string()
+            ),
+        ]
+    );
+    let mut got: Vec<String> = scan_all(&fdw, &req, &ctx, &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.iter().map(|d| d.to_text()).collect::<Vec<_>>().join(":"))
+        .collect();
+    commit(&fdw, &ctx).unwrap();
+    got.sort();
+    // b rows v = 21..50 with aid = v % 10 in 1..9 (aid 0 has no a row): 27 rows.
+    let total: i64 = got.iter().map(|r| r.split(':').nth(1).unwrap().parse::<i64>().unwrap()).sum();
+    assert_eq!(total, 27);
+    // A left join is not aggregated remotely here.
+    assert!(p.get_join_upper_paths(&join, &upper).unwrap().is_empty());
 }
 
 fn int8(v: i64) -> fdw_api::Expr {

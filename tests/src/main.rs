@@ -18,6 +18,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use envelope::Database;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use harness::format::{format_error, Format};
 use harness::shell::{Outcome, Shell};
 

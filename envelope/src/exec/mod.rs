@@ -327,7 +327,21 @@ impl Builder<'_> {
                 Box::new(materialize::MaterializeOp::new(self.build(input)?, dynamic))
             }
             Node::Modify(m) => {
-                let input = self.build(&m.input)?;
+                let input = match &m.direct {
+                    // The `Foreign Update`/`Foreign Delete` child EXPLAIN shows, instead of the
+                    // scan the row-by-row path would read.
+                    Some(d) => {
+                        let id = self.next_id;
+                        self.next_id += 1;
+                        let op: BoxOp = Box::new(modify::DirectModifyOp::new(m.wrapper.clone(), d.clone()));
+                        if self.instrument {
+                            instrument::Instrumented::wrap(op, id)
+                        } else {
+                            op
+                        }
+                    }
+                    None => self.build(&m.input)?,
+                };
                 Box::new(modify::ModifyOp::new(m, input)?)
             }
             Node::RecursiveUnion { base, recursive, all, worktable } => {

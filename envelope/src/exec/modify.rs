@@ -6,23 +6,42 @@
 //! computed over the row as stored (the wrapper's answer), or one row with the affected count
 //! as `bigint` when there is no RETURNING.
 //!
+//! A direct modification (`ModifyNode::direct`, PostgreSQL's PlanDirectModify) has a
+//! `DirectModifyOp` as input: one `PushdownRoutine::direct_modify` call whose single output
+//! row is the affected count.
+//!
 //! A wrapper without a modify routine gets PostgreSQL's errors (`cannot insert into foreign
 //! table "t"`, 0A000); one whose `is_updatable` leaves the kind out gets `foreign table "t"
 //! does not allow inserts`.
 
-use fdw_api::{Datum, FdwError, FdwResult, ForeignModify, ModifyKind, Row, SqlState, BATCH_SIZE};
+use std::sync::Arc;
+
+use fdw_api::{
+    Datum, DirectModify, FdwError, FdwResult, FdwRoutine, ForeignModify, ModifyKind, Row, SqlState, TableDesc,
+    BATCH_SIZE,
+};
 
 use super::context::{CExpr, Cx};
 use super::{BoxOp, Operator};
 use crate::plan::physical::ModifyNode;
 
 pub(crate) struct ModifyOp {
-    node: ModifyNode,
+    node: Target,
     input: BoxOp,
     returning: Option<Vec<CExpr>>,
     results: Vec<Row>,
     pos: usize,
     done: bool,
+}
+
+/// What the operator needs of its `ModifyNode` (the node itself holds the input plan, which
+/// is not worth copying on every execution of a prepared statement).
+struct Target {
+    kind: ModifyKind,
+    wrapper: Arc<dyn FdwRoutine>,
+    table: Arc<TableDesc>,
+    /// The input is a `DirectModifyOp`.
+    direct: bool,
 }
 
 fn not_supported(kind: ModifyKind, table: &str) -> FdwError {
@@ -46,7 +65,13 @@ fn not_allowed(kind: ModifyKind, table: &str) -> FdwError {
 impl ModifyOp {
     pub fn new(node: &ModifyNode, input: BoxOp) -> FdwResult<Self> {
         let returning = node.returning.as_deref().map(CExpr::compile_all).transpose()?;
-        Ok(ModifyOp { node: node.clone(), input, returning, results: Vec::new(), pos: 0, done: false })
+        let target = Target {
+            kind: node.kind,
+            wrapper: node.wrapper.clone(),
+            table: node.table.clone(),
+            direct: node.direct.is_some(),
+        };
+        Ok(ModifyOp { node: target, input, returning, results: Vec::new(), pos: 0, done: false })
     }
 
     fn check(&self) -> FdwResult<()> {
@@ -130,6 +155,14 @@ impl Operator for ModifyOp {
     }
 
     fn next_batch(&mut self, cx: &mut Cx<'_>, out: &mut Vec<Row>, max: usize) -> FdwResult<()> {
+        if !self.done && self.node.direct {
+            self.done = true;
+            // The input is a `DirectModifyOp`: one row, the affected count.
+            let mut rows = Vec::new();
+            self.input.next_batch(cx, &mut rows, 1)?;
+            let count = rows.first().and_then(|r| r.first()).cloned().unwrap_or(Datum::Int8(0));
+            self.results.push(vec![count]);
+        }
         if !self.done {
             self.done = true;
             let wrapper = self.node.wrapper.clone();
@@ -161,5 +194,48 @@ impl Operator for ModifyOp {
     fn close(&mut self, cx: &mut Cx<'_>) -> FdwResult<()> {
         self.results = Vec::new();
         self.input.close(cx)
+    }
+}
+
+/// `Foreign Update`/`Foreign Delete`: the whole UPDATE/DELETE as one call of the wrapper
+/// (BeginDirectModify + IterateDirectModify); outputs one row, the affected count.
+pub(crate) struct DirectModifyOp {
+    wrapper: Arc<dyn FdwRoutine>,
+    request: DirectModify,
+    done: bool,
+}
+
+impl DirectModifyOp {
+    pub fn new(wrapper: Arc<dyn FdwRoutine>, request: DirectModify) -> Self {
+        DirectModifyOp { wrapper, request, done: false }
+    }
+}
+
+impl Operator for DirectModifyOp {
+    fn open(&mut self, _cx: &mut Cx<'_>) -> FdwResult<()> {
+        self.done = false;
+        Ok(())
+    }
+
+    fn next_batch(&mut self, cx: &mut Cx<'_>, out: &mut Vec<Row>, _max: usize) -> FdwResult<()> {
+        if self.done {
+            return Ok(());
+        }
+        self.done = true;
+        let table = &self.request.table.name;
+        let routine = self.wrapper.pushdown_routine().ok_or_else(|| not_supported(self.request.kind, table))?;
+        let n = routine.direct_modify(&self.request, cx.env.exec)?.ok_or_else(|| {
+            FdwError::internal(format!("{} declined the direct modification it planned", self.wrapper.name()))
+        })?;
+        out.push(vec![Datum::Int8(n as i64)]);
+        Ok(())
+    }
+
+    fn rescan(&mut self, _cx: &mut Cx<'_>) -> FdwResult<()> {
+        Err(FdwError::internal("a modification cannot be rescanned"))
+    }
+
+    fn close(&mut self, _cx: &mut Cx<'_>) -> FdwResult<()> {
+        Ok(())
     }
 }

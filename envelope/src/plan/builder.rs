@@ -27,6 +27,10 @@ pub(super) struct Planner<'s> {
     /// An order the node being planned should deliver if a wrapper can do it cheaply (set
     /// when a Sort sits on a single base relation; consumed by that relation's planning).
     pub wanted_order: Option<Vec<fdw_api::PathKey>>,
+    /// The HAVING (a Filter right above the Aggregate being planned, over its output), offered
+    /// to a wrapper computing the aggregation; `having_pushed` says the wrapper took it.
+    pub pending_having: Option<Expr>,
+    pub having_pushed: bool,
 }
 
 /// Plans a bound statement.
@@ -34,7 +38,14 @@ pub fn plan_query(q: &BoundQuery, settings: &PlannerSettings) -> FdwResult<Physi
     let mut q = q.clone();
     super::decorrelate::decorrelate(&mut q);
     let q = &q;
-    let mut p = Planner { settings, next_param: q.num_params, wanted_order: None, worktables: Default::default() };
+    let mut p = Planner {
+        settings,
+        next_param: q.num_params,
+        wanted_order: None,
+        worktables: Default::default(),
+        pending_having: None,
+        having_pushed: false,
+    };
     let root = p.plan_exact(&q.plan)?;
     let mut subplans = Vec::with_capacity(q.subplans.len());
     for sp in &q.subplans {
@@ -150,7 +161,17 @@ impl Planner<'_> {
             LogicalPlan::Filter { input, predicate } => {
                 let mut creq = req.to_vec();
                 mark_columns(predicate, &mut creq);
-                let child = self.plan(input, &creq)?;
+                // A HAVING is offered to the wrapper if it computes the aggregation.
+                let offer = matches!(**input, LogicalPlan::Aggregate { .. })
+                    && !predicate.has_subplan()
+                    && !predicate.is_volatile();
+                let saved = std::mem::replace(&mut self.pending_having, offer.then(|| predicate.clone()));
+                let child = self.plan(input, &creq);
+                self.pending_having = saved;
+                let child = child?;
+                if std::mem::take(&mut self.having_pushed) {
+                    return Ok(child);
+                }
                 let pred = remap(predicate, &child.map)?;
                 let sel = cost::selectivity(&pred, &|_| None);
                 let rows = child.plan.rows * sel;
@@ -205,6 +226,7 @@ impl Planner<'_> {
                 Ok(Planned { plan, map })
             }
             LogicalPlan::Aggregate { input, group_by, aggs, columns } => {
+                let having = self.pending_having.take();
                 let mut creq = vec![false; input.arity()];
                 for g in group_by {
                     mark_columns(g, &mut creq);
@@ -238,7 +260,10 @@ impl Planner<'_> {
                 };
                 let output: Vec<OutputColumn> =
                     columns.iter().map(|c| OutputColumn { name: c.name.clone(), ty: c.ty.clone() }).collect();
-                if let Some(pushed) = self.pushdown_aggregate(input, lp, &output, cost)? {
+                self.pending_having = having;
+                let pushed = self.pushdown_aggregate(input, lp, &output, cost);
+                self.pending_having = None;
+                if let Some(pushed) = pushed? {
                     return Ok(Planned { plan: pushed, map: identity(columns.len()) });
                 }
                 if strategy == AggStrategy::Hashed && !self.settings.enable_hashagg {
@@ -362,6 +387,7 @@ impl Planner<'_> {
                     table: target.scan.table.clone(),
                     input: Box::new(child),
                     returning: target.returning.clone(),
+                    direct: direct_modify(input, target)?,
                 });
                 let out_rows = if target.returning.is_some() { rows } else { 1.0 };
                 Ok(Planned { plan: make(node, output, cost, out_rows), map: identity(n) })
@@ -417,6 +443,15 @@ impl Planner<'_> {
                 return Ok(Planned { plan: make(node, output, cost, rows), map: child.map });
             }
             let keys = remap_keys(keys, &child.map)?;
+            // ORDER BY + LIMIT by the wrapper of a pushed-down join or aggregation.
+            if let Some(pushed) = self.pushdown_order_limit(&child.plan, &keys, l.saturating_add(o) as u64)? {
+                let lim = Some(Expr::Const { value: Datum::Int8(l), ty: fdw_api::DataType::Int8 });
+                let off = (o > 0).then_some(Expr::Const { value: Datum::Int8(o), ty: fdw_api::DataType::Int8 });
+                let rows = (l as f64).min((pushed.rows - o as f64).max(0.0));
+                let (cost, output) = (pushed.cost, pushed.output.clone());
+                let node = Node::Limit { input: Box::new(pushed), limit: lim, offset: off };
+                return Ok(Planned { plan: make(node, output, cost, rows), map: child.map });
+            }
             let (in_rows, c) = (child.plan.rows, child.plan.cost);
             let n = (l + o) as f64;
             let startup = c.total + 2.0 * CPU_OPERATOR_COST * in_rows * (2.0 * n.max(1.0)).log2().max(1.0);
@@ -455,11 +490,11 @@ impl Planner<'_> {
         let LogicalPlan::Aggregate { group_by, aggs, .. } = agg else { return Ok(None) };
         let (scan, quals) = match input {
             LogicalPlan::Scan(s) => (s, Vec::new()),
-            LogicalPlan::Filter { input, predicate } => match &**input {
+            LogicalPlan::Filter { input: filtered, predicate } => match &**filtered {
                 LogicalPlan::Scan(s) => (s, predicate.clone().split_conjunction()),
-                _ => return Ok(None),
+                _ => return self.pushdown_join_aggregate(input, agg, output, local),
             },
-            _ => return Ok(None),
+            _ => return self.pushdown_join_aggregate(input, agg, output, local),
         };
         let Some(pd) = scan.routine.pushdown_routine() else { return Ok(None) };
         if scan.want_row_id
@@ -475,13 +510,11 @@ impl Planner<'_> {
             aggregates: aggs.iter().map(|a| (a.func, a.args.clone(), a.distinct)).collect(),
             having: None,
         };
-        let paths = pd.get_upper_paths(&info)?;
-        let Some(path) = paths.into_iter().min_by(|x, y| x.cost.total.total_cmp(&y.cost.total)) else {
-            return Ok(None);
-        };
+        let Some((path, with_having)) = self.upper_path(pd, info, None)? else { return Ok(None) };
         if path.cost.total >= local.total {
             return Ok(None);
         }
+        self.having_pushed = with_having;
         let request = fdw_api::ScanRequest {
             table: scan.table.clone(),
             columns: (0..output.len()).collect(),
@@ -493,6 +526,102 @@ impl Planner<'_> {
         };
         let node = Node::ForeignScan(ScanNode {
             wrapper: scan.routine.clone(),
+            request,
+            relation: String::new(),
+            alias: None,
+            filter: None,
+            param_ids: Vec::new(),
+        });
+        Ok(Some(make(node, output.to_vec(), path.cost, path.rows)))
+    }
+
+    /// The cheapest path the wrapper offers for `upper` (over `join` if given), first with the
+    /// pending HAVING, then without it; and whether the HAVING went with it.
+    fn upper_path(
+        &self,
+        pd: &dyn fdw_api::PushdownRoutine,
+        mut upper: fdw_api::UpperRelInfo,
+        join: Option<&fdw_api::JoinRelInfo>,
+    ) -> FdwResult<Option<(fdw_api::ForeignPath, bool)>> {
+        let mut having = self.pending_having.clone();
+        loop {
+            upper.having = having.clone();
+            let paths = match join {
+                Some(j) => pd.get_join_upper_paths(j, &upper)?,
+                None => pd.get_upper_paths(&upper)?,
+            };
+            if let Some(p) = paths.into_iter().min_by(|x, y| x.cost.total.total_cmp(&y.cost.total)) {
+                return Ok(Some((p, having.is_some())));
+            }
+            if having.take().is_none() {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// An aggregation over inner joins of two or more base relations of one wrapper (filters above
+    /// the join included) computed by the wrapper (postgres_fdw's remote GROUP BY over a
+    /// remote join), if it offers that cheaper than the local plan costing `local`.
+    fn pushdown_join_aggregate(
+        &mut self,
+        input: &LogicalPlan,
+        agg: &LogicalPlan,
+        output: &[OutputColumn],
+        local: Cost,
+    ) -> FdwResult<Option<Plan>> {
+        let LogicalPlan::Aggregate { group_by, aggs, .. } = agg else { return Ok(None) };
+        let mut quals = Vec::new();
+        let mut node = input;
+        while let LogicalPlan::Filter { input, predicate } = node {
+            quals.extend(predicate.clone().split_conjunction());
+            node = input;
+        }
+        if !matches!(node, LogicalPlan::Join { join_type: JoinType::Inner, .. }) {
+            return Ok(None);
+        }
+        // Any number of base relations joined by inner joins (remote_join.rs).
+        let Some(scans) = super::remote_join::inner_join_scans(node, &mut quals) else { return Ok(None) };
+        let (Some(&a), Some((&b, middle))) = (scans.first(), scans[1..].split_last()) else { return Ok(None) };
+        // The join clause buried in an OR (TPC-H Q19) comes out, as for local joins, so the
+        // wrapper estimates the join from it.
+        let quals: Vec<Expr> = quals.into_iter().flat_map(super::joins::factor_or).collect();
+        let Some(pd) = a.routine.pushdown_routine() else { return Ok(None) };
+        if scans.iter().any(|s| s.routine.name() != a.routine.name() || s.want_row_id)
+            || aggs.iter().any(|a| a.filter.is_some())
+            || quals.iter().chain(group_by).any(|q| q.has_subplan() || q.is_volatile())
+            || aggs.iter().flat_map(|a| &a.args).any(|x| x.has_subplan() || x.is_volatile())
+        {
+            return Ok(None);
+        }
+        let join = fdw_api::JoinRelInfo {
+            kind: fdw_api::JoinKind::Inner,
+            outer: std::iter::once(a).chain(middle.iter().copied()).map(|s| s.table.clone()).collect(),
+            inner: vec![b.table.clone()],
+            quals,
+        };
+        let upper = fdw_api::UpperRelInfo {
+            input: a.table.clone(),
+            input_quals: Vec::new(),
+            group_by: group_by.clone(),
+            aggregates: aggs.iter().map(|a| (a.func, a.args.clone(), a.distinct)).collect(),
+            having: None,
+        };
+        let Some((path, with_having)) = self.upper_path(pd, upper, Some(&join))? else { return Ok(None) };
+        if path.cost.total >= local.total {
+            return Ok(None);
+        }
+        self.having_pushed = with_having;
+        let request = fdw_api::ScanRequest {
+            table: a.table.clone(),
+            columns: (0..output.len()).collect(),
+            quals: Vec::new(),
+            param_quals: Vec::new(),
+            want_row_id: false,
+            path: path.clone(),
+            limit: None,
+        };
+        let node = Node::ForeignScan(ScanNode {
+            wrapper: a.routine.clone(),
             request,
             relation: String::new(),
             alias: None,
@@ -609,4 +738,65 @@ fn distinct_of(lp: &LogicalPlan, col: usize) -> Option<f64> {
 pub(super) fn estimate_groups(rows: f64, keys: usize) -> f64 {
     let per = cost::DEFAULT_NUM_DISTINCT.powi(keys.min(4) as i32);
     rows.min(per).max(1.0)
+}
+
+/// PlanDirectModify: an UPDATE/DELETE of one foreign table, without RETURNING, whose input is
+/// the table's scan, optionally filtered (no join or sub-select: those arrive as other node
+/// shapes or `SubPlan` expressions), offered to the wrapper as one statement. `None` keeps
+/// the row-by-row path.
+fn direct_modify(
+    input: &LogicalPlan,
+    target: &crate::bind::logical::ModifyTarget,
+) -> FdwResult<Option<fdw_api::DirectModify>> {
+    use fdw_api::ModifyKind;
+    let Some(pushdown) = target.scan.routine.pushdown_routine() else { return Ok(None) };
+    if target.returning.is_some() || target.kind == ModifyKind::Insert {
+        return Ok(None);
+    }
+    let ncols = target.scan.table.columns.len();
+    // UPDATE: a projection computing the new row (then the row id) over the filtered scan.
+    let (filtered, assignments) = match (target.kind, input) {
+        (ModifyKind::Update, LogicalPlan::Project { input, exprs, .. }) => {
+            if exprs.len() != ncols + 1 || !matches!(exprs[ncols], Expr::Column { index, .. } if index == ncols) {
+                return Ok(None);
+            }
+            let sets: Vec<(usize, Expr)> = exprs[..ncols]
+                .iter()
+                .enumerate()
+                .filter(|(i, e)| !matches!(e, Expr::Column { index, .. } if index == i))
+                .map(|(i, e)| (i, e.clone()))
+                .collect();
+            (&**input, sets)
+        }
+        (ModifyKind::Delete, _) => (input, Vec::new()),
+        _ => return Ok(None),
+    };
+    let (scan, quals) = match filtered {
+        LogicalPlan::Scan(s) => (s, Vec::new()),
+        LogicalPlan::Filter { input, predicate } => match &**input {
+            LogicalPlan::Scan(s) => (s, predicate.clone().split_conjunction()),
+            _ => return Ok(None),
+        },
+        _ => return Ok(None),
+    };
+    // Expressions over the table's own columns only (not the row id), without sub-selects.
+    let local_only = |e: &Expr| {
+        let mut bad = false;
+        e.walk(&mut |x| {
+            bad |= match x {
+                Expr::SubPlan { .. } => true,
+                Expr::Column { index, .. } => *index >= ncols,
+                _ => false,
+            }
+        });
+        bad
+    };
+    if !std::sync::Arc::ptr_eq(&scan.table, &target.scan.table)
+        || (target.kind == ModifyKind::Update && assignments.is_empty())
+        || assignments.iter().map(|(_, e)| e).chain(&quals).any(local_only)
+    {
+        return Ok(None);
+    }
+    let request = fdw_api::DirectModify { table: target.scan.table.clone(), kind: target.kind, assignments, quals };
+    Ok(pushdown.plan_direct_modify(&request)?.then_some(request))
 }

@@ -155,6 +155,22 @@ fn compare_sel<'a>(op: BinaryOp, l: &Expr, r: &Expr, col: &dyn Fn(usize) -> Opti
             if stats.histogram.len() < 2 {
                 return DEFAULT_INEQ_SEL;
             }
+            // `date_col::timestamp < '1995-01-01 00:00:00'` (a date plus an interval): a
+            // midnight compares with the date histogram as that date.
+            let as_date;
+            let value = match (value, &stats.histogram[0]) {
+                (Datum::Timestamp(t), Datum::Date(_)) if t.rem_euclid(fdw_api::types::USECS_PER_DAY) == 0 => {
+                    match i32::try_from(t.div_euclid(fdw_api::types::USECS_PER_DAY)) {
+                        Ok(d) => {
+                            as_date = Datum::Date(d);
+                            &as_date
+                        }
+                        Err(_) => return DEFAULT_INEQ_SEL,
+                    }
+                }
+                (Datum::Timestamp(_), Datum::Date(_)) => return DEFAULT_INEQ_SEL,
+                _ => value,
+            };
             let below = histogram_fraction_below(&stats.histogram, value);
             let mcv_total: f64 = stats.mcv.iter().map(|(_, f)| f).sum();
             let mcv_below: f64 = stats
@@ -253,4 +269,38 @@ pub fn expr_ops(e: &Expr) -> usize {
         }
     });
     n.max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fdw_api::types::USECS_PER_DAY;
+
+    /// A date column compared with a timestamp (what `date + interval` gives) is estimated
+    /// from the date histogram when the timestamp is a midnight.
+    #[test]
+    fn date_column_against_midnight_timestamp_uses_the_histogram() {
+        let stats = ColumnStats {
+            null_frac: 0.0,
+            n_distinct: 100.0,
+            avg_width: 4,
+            mcv: Vec::new(),
+            histogram: (0..=10).map(|i| Datum::Date(i * 100)).collect(),
+        };
+        let col = |_: usize| Some(ColInfo { stats: Some(&stats), rel_rows: 1000.0 });
+        let column = Expr::Column { index: 0, ty: DataType::Date };
+        let cast = Expr::Cast { expr: Box::new(column.clone()), ty: DataType::Timestamp };
+        let lt = |left: Expr, value: Datum| Expr::Binary {
+            op: BinaryOp::Lt,
+            left: Box::new(left),
+            right: Box::new(Expr::Const { ty: value.natural_type(), value }),
+            ty: DataType::Bool,
+        };
+        let by_date = selectivity(&lt(column, Datum::Date(250)), &col);
+        let by_timestamp = selectivity(&lt(cast.clone(), Datum::Timestamp(250 * USECS_PER_DAY)), &col);
+        assert!((by_date - 0.25).abs() < 1e-9, "{by_date}");
+        assert!((by_timestamp - by_date).abs() < 1e-9, "{by_timestamp}");
+        let noon = selectivity(&lt(cast, Datum::Timestamp(250 * USECS_PER_DAY + USECS_PER_DAY / 2)), &col);
+        assert_eq!(noon, DEFAULT_INEQ_SEL);
+    }
 }

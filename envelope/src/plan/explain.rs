@@ -278,7 +278,8 @@ impl Printer<'_> {
         }
         let header = self.header(&name, proj.unwrap_or(p), stat.as_ref());
         self.push(indent, first, header);
-        if self.opts.verbose {
+        // A modification without RETURNING has no Output line in PostgreSQL.
+        if self.opts.verbose && !matches!(&p.node, Node::Modify(m) if m.returning.is_none()) {
             let names = self.names(proj.unwrap_or(p));
             self.push(indent, false, format!("Output: {}", names.join(", ")));
         }
@@ -312,6 +313,7 @@ impl Printer<'_> {
                 self.push(indent + 1, false, format!("Sort Key: {}", k.join(", ")));
                 self.node(input, indent + 2, true);
             }
+            Node::Modify(m) if m.direct.is_some() => self.direct_modify(m, indent + 1),
             Node::NestedLoop { outer, inner, params, .. } if !params.is_empty() => {
                 let names = self.names(outer);
                 for (pid, e) in params {
@@ -326,6 +328,30 @@ impl Printer<'_> {
                     self.node(c, indent + 1, true);
                 }
             }
+        }
+    }
+
+    /// The target of a modification: schema-qualified in VERBOSE, as PostgreSQL prints it.
+    fn modified_relation(&self, m: &ModifyNode) -> String {
+        if self.opts.verbose {
+            format!("{}.{}", m.table.schema, m.table.name)
+        } else {
+            m.table.name.clone()
+        }
+    }
+
+    /// A direct modification's child (PostgreSQL's ForeignScan with an UPDATE/DELETE
+    /// operation): `Foreign Update on t` with the input's estimates and the wrapper's lines.
+    fn direct_modify(&mut self, m: &ModifyNode, indent: usize) {
+        let Some(d) = &m.direct else { return };
+        let stat = self.take_stat();
+        let verb = if d.kind == fdw_api::ModifyKind::Delete { "Delete" } else { "Update" };
+        let name = format!("Foreign {verb} on {}", self.modified_relation(m));
+        let header = self.header(&name, &m.input, stat.as_ref());
+        self.push(indent, true, header);
+        let lines = m.wrapper.pushdown_routine().map(|r| r.explain_direct_modify(d, self.opts.verbose));
+        for (k, v) in lines.unwrap_or_default() {
+            self.push(indent, false, format!("{k}: {v}"));
         }
     }
 
@@ -495,7 +521,7 @@ impl Printer<'_> {
                     fdw_api::ModifyKind::Update => "Update",
                     fdw_api::ModifyKind::Delete => "Delete",
                 };
-                format!("{} on {}", verb, m.table.name)
+                format!("{} on {}", verb, self.modified_relation(m))
             }
             Node::Project { .. } | Node::Filter { .. } => "Result".into(),
         };
@@ -614,14 +640,12 @@ impl Printer<'_> {
                 format!("({} {} {})", self.deparse(expr, names), op, self.deparse(pattern, names))
             }
             Expr::SubPlan { id, kind, lhs, .. } => {
-                let sp = self.q.subplans.get(*id);
-                let label = match sp {
-                    Some(s) if !s.correlated => format!("(InitPlan {}).col1", id + 1),
-                    _ => format!("SubPlan {}", id + 1),
-                };
+                // An InitPlan's value is its output parameter, `$n` in PostgreSQL 15's EXPLAIN
+                // (`InitPlan 1 (returns $0)` above it).
+                let init = self.q.subplans.get(*id).is_some_and(|s| !s.correlated);
                 match kind {
-                    SubLinkKind::Scalar => format!("({label})"),
-                    SubLinkKind::Exists => format!("(SubPlan {})", id + 1),
+                    SubLinkKind::Scalar | SubLinkKind::Exists if init => format!("${id}"),
+                    SubLinkKind::Scalar | SubLinkKind::Exists => format!("(SubPlan {})", id + 1),
                     SubLinkKind::Any | SubLinkKind::All => {
                         let l = lhs.as_ref().map(|x| self.deparse(x, names)).unwrap_or_default();
                         format!(

@@ -34,6 +34,11 @@ struct Leaf<'a> {
 struct Qual {
     expr: Expr,
     mask: u64,
+    /// The equivalence class (of three or more relations) this column equality belongs to:
+    /// its selectivity is then estimated per class, not per qual.
+    class: Option<usize>,
+    /// Added by `equivalence_classes` (not written in the query).
+    implied: bool,
 }
 
 /// A candidate plan for a set of leaves, with where each global column landed.
@@ -102,7 +107,11 @@ impl Planner<'_> {
         }
         let width: usize = leaves.iter().map(|l| l.width).sum();
         let raw: Vec<Expr> = raw.into_iter().flat_map(factor_or).collect();
-        let quals: Vec<Qual> = raw.into_iter().map(|e| Qual { mask: mask_of(&e, &leaves), expr: e }).collect();
+        let mut quals: Vec<Qual> = raw
+            .into_iter()
+            .map(|e| Qual { mask: mask_of(&e, &leaves), expr: e, class: None, implied: false })
+            .collect();
+        let classes = equivalence_classes(&mut quals, &leaves);
         // Columns needed above each leaf: the requested ones plus those of multi-leaf quals.
         let mut needed = vec![false; width];
         for (i, r) in req.iter().enumerate() {
@@ -187,8 +196,25 @@ impl Planner<'_> {
             }
             let mut r: f64 = (0..n).filter(|i| mask & (1 << i) != 0).map(|i| base[i].plan.rows).product();
             for q in &quals {
-                if q.mask & mask == q.mask && q.mask.count_ones() >= 2 {
+                if q.mask & mask == q.mask && q.mask.count_ones() >= 2 && q.class.is_none() {
                     r *= cost::selectivity(&q.expr, &col_info);
+                }
+            }
+            // A class of k relations equal on one key: the product of their rows divided by
+            // all distinct counts but the smallest (1/max(d1, d2) for two, as join_eq_sel).
+            for class in &classes {
+                let mut distinct: Vec<f64> = Vec::new();
+                let mut seen = 0u64;
+                for &c in class {
+                    let Some(l) = leaf_of(&leaves, c) else { continue };
+                    if mask & (1 << l) != 0 && seen & (1 << l) == 0 {
+                        seen |= 1 << l;
+                        distinct.push(col_info(c).map_or(cost::DEFAULT_NUM_DISTINCT, |ci| ci.n_distinct()).max(1.0));
+                    }
+                }
+                distinct.sort_by(f64::total_cmp);
+                for d in distinct.iter().skip(1) {
+                    r /= d;
                 }
             }
             let _ = best;
@@ -207,6 +233,7 @@ impl Planner<'_> {
                                 .iter()
                                 .filter(|q| q.mask & set == q.mask && q.mask & sub != 0 && q.mask & other != 0)
                                 .collect();
+                            let connecting = drop_redundant(connecting, &quals, sub, other);
                             {
                                 let rows = rows_of(set, &best);
                                 let pscans = if other.count_ones() == 1 {
@@ -214,8 +241,18 @@ impl Planner<'_> {
                                 } else {
                                     &Vec::new()
                                 };
-                                let mut cands =
-                                    self.join_candidates(o, inn, sub, other, &connecting, &leaves, rows, pscans)?;
+                                let bound = best.get(&set).map_or(f64::INFINITY, |b| b.plan.cost.total);
+                                let mut cands = self.join_candidates(
+                                    o,
+                                    inn,
+                                    sub,
+                                    other,
+                                    &connecting,
+                                    &leaves,
+                                    rows,
+                                    pscans,
+                                    bound,
+                                )?;
                                 if size == 2 {
                                     let (a, b) = (sub.trailing_zeros() as usize, other.trailing_zeros() as usize);
                                     if let (Some(sa), Some(sb)) = (&scan_leaves[a], &scan_leaves[b]) {
@@ -235,6 +272,23 @@ impl Planner<'_> {
                             }
                         }
                         sub = (sub - 1) & set;
+                    }
+                    // Three or more base relations of one wrapper joined by it (remote_join.rs).
+                    if size >= 3 {
+                        let members: Vec<_> = (0..n)
+                            .filter(|i| set & (1 << i) != 0)
+                            .map(|i| (leaves[i].offset, scan_leaves[i].as_ref().map(|(s, q)| (*s, q.as_slice()))))
+                            .collect();
+                        let inside: Vec<(&Expr, bool)> = quals
+                            .iter()
+                            .filter(|q| q.mask & set == q.mask && q.mask.count_ones() >= 2)
+                            .map(|q| (&q.expr, q.implied))
+                            .collect();
+                        if let Some((plan, map)) = self.pushdown_join_set(&members, &inside, &needed, width)? {
+                            if best.get(&set).is_none_or(|b| plan.cost.total < b.plan.cost.total) {
+                                best.insert(set, Cand { plan, map });
+                            }
+                        }
                     }
                 }
             }
@@ -261,10 +315,12 @@ impl Planner<'_> {
                         .iter()
                         .filter(|q| q.mask & set == q.mask && q.mask & bit != 0 && q.mask & cur_mask != 0)
                         .collect();
+                    let connecting = drop_redundant(connecting, &quals, cur_mask, bit);
                     if connecting.is_empty() && any_connected {
                         continue;
                     }
                     let rows = rows_of(set, &best);
+                    let bound = choice.as_ref().map_or(f64::INFINITY, |(_, b)| b.plan.cost.total);
                     let cands = self.join_candidates(
                         &cur,
                         &base[i],
@@ -274,6 +330,7 @@ impl Planner<'_> {
                         &leaves,
                         rows,
                         &param_scans[i],
+                        bound,
                     )?;
                     for c in cands {
                         if choice.as_ref().is_none_or(|(_, b)| c.plan.cost.total < b.plan.cost.total) {
@@ -599,7 +656,10 @@ impl Planner<'_> {
         Ok(Cand { plan, map })
     }
 
-    /// Join plans for outer set `om` and inner set `im`.
+    /// The cheapest join plan for outer set `om` and inner set `im` whose total cost is below
+    /// `bound` (the best plan known for the set), if any. Every method is costed first and
+    /// only the winner is built: building clones both inputs, which the join search would
+    /// otherwise do for every candidate of every pair of subsets.
     #[allow(clippy::too_many_arguments)]
     fn join_candidates(
         &mut self,
@@ -611,136 +671,162 @@ impl Planner<'_> {
         leaves: &[Leaf<'_>],
         rows: f64,
         pscans: &[ParamScan],
+        bound: f64,
     ) -> FdwResult<Vec<Cand>> {
-        let mut out = Vec::new();
-        let joined_map = concat_maps(outer, inner);
-        let output: Vec<OutputColumn> = outer.plan.output.iter().chain(&inner.plan.output).cloned().collect();
-        // Equi-join keys.
-        let mut okeys = Vec::new();
-        let mut ikeys = Vec::new();
+        enum Method {
+            Hash,
+            Merge,
+            NestLoop,
+            Param(usize),
+        }
+        let (o, i) = (&outer.plan, &inner.plan);
+        let nq = connecting.len().max(1);
+        // Equi-join keys (over the global layout; remapped once the method is chosen).
+        let mut equi = Vec::new();
         let mut residual = Vec::new();
         for q in connecting {
             match split_equi(&q.expr, leaves, om, im) {
-                Some((o, i)) => {
-                    okeys.push(remap(&o, &outer.map)?);
-                    ikeys.push(remap(&i, &inner.map)?);
-                }
+                Some(pair) => equi.push(pair),
                 None => residual.push(q.expr.clone()),
             }
         }
-        let residual_expr = match Expr::conjunction(residual.clone()) {
-            Some(r) => Some(remap(&r, &joined_map)?),
-            None => None,
+        let nkeys = equi.len();
+        let residual_cost = match Expr::conjunction(residual.clone()) {
+            Some(r) => expr_cost(cost::expr_ops(&r), rows),
+            None => 0.0,
         };
-        let all_qual = match Expr::conjunction(connecting.iter().map(|q| q.expr.clone()).collect()) {
-            Some(q) => Some(remap(&q, &joined_map)?),
-            None => None,
-        };
-        let (o, i) = (&outer.plan, &inner.plan);
-        let nq = connecting.len().max(1);
-        if !okeys.is_empty() && self.settings.enable_hashjoin {
-            let startup = i.cost.total + tuple_cost(i.rows) + expr_cost(okeys.len(), i.rows) + o.cost.startup;
-            let total = startup
-                + (o.cost.total - o.cost.startup)
-                + expr_cost(okeys.len(), o.rows)
-                + residual_expr.as_ref().map_or(0.0, |r| expr_cost(cost::expr_ops(r), rows))
-                + tuple_cost(rows);
-            let node = Node::HashJoin {
-                outer: Box::new(o.clone()),
-                inner: Box::new(i.clone()),
-                join_type: JoinType::Inner,
-                outer_keys: okeys.clone(),
-                inner_keys: ikeys.clone(),
-                qual: residual_expr.clone(),
-            };
-            out.push(Cand {
-                plan: make(node, output.clone(), Cost::new(startup, total), rows),
-                map: joined_map.clone(),
-            });
+        // (method, startup, total), in the order ties are broken.
+        let mut costed: Vec<(Method, f64, f64)> = Vec::new();
+        if nkeys > 0 && self.settings.enable_hashjoin {
+            let startup = i.cost.total + tuple_cost(i.rows) + expr_cost(nkeys, i.rows) + o.cost.startup;
+            let total =
+                startup + (o.cost.total - o.cost.startup) + expr_cost(nkeys, o.rows) + residual_cost + tuple_cost(rows);
+            costed.push((Method::Hash, startup, total));
         }
-        if !okeys.is_empty() && self.settings.enable_mergejoin {
-            let (so, si) = (self.sorted(o.clone(), &okeys), self.sorted(i.clone(), &ikeys));
-            let startup = so.cost.startup + si.cost.startup;
-            let total = so.cost.total
-                + si.cost.total
-                + expr_cost(okeys.len(), o.rows + i.rows)
-                + residual_expr.as_ref().map_or(0.0, |r| expr_cost(cost::expr_ops(r), rows))
-                + tuple_cost(rows);
-            let node = Node::MergeJoin {
-                outer: Box::new(so),
-                inner: Box::new(si),
-                join_type: JoinType::Inner,
-                outer_keys: okeys.clone(),
-                inner_keys: ikeys.clone(),
-                qual: residual_expr.clone(),
-            };
-            out.push(Cand {
-                plan: make(node, output.clone(), Cost::new(startup, total), rows),
-                map: joined_map.clone(),
-            });
+        if nkeys > 0 && self.settings.enable_mergejoin {
+            let (so, si) = (sorted_cost(o), sorted_cost(i));
+            let startup = so.startup + si.startup;
+            let total = so.total + si.total + expr_cost(nkeys, o.rows + i.rows) + residual_cost + tuple_cost(rows);
+            costed.push((Method::Merge, startup, total));
         }
-        if self.settings.enable_nestloop || out.is_empty() {
-            // Plain nested loop over a materialized inner side.
-            let mat_cost = Cost::new(i.cost.startup, i.cost.total + tuple_cost(i.rows) * 0.5);
-            let inner_plan = if matches!(i.node, Node::Values { .. } | Node::Materialize { .. }) {
-                i.clone()
+        if self.settings.enable_nestloop || costed.is_empty() {
+            let mat_total = if matches!(i.node, Node::Values { .. } | Node::Materialize { .. }) {
+                i.cost.total
             } else {
-                make(Node::Materialize { input: Box::new(i.clone()) }, i.output.clone(), mat_cost, i.rows)
+                i.cost.total + tuple_cost(i.rows) * 0.5
             };
             let total = o.cost.total
-                + inner_plan.cost.total
+                + mat_total
                 + (o.rows - 1.0).max(0.0) * CPU_OPERATOR_COST * i.rows
                 + CPU_OPERATOR_COST * nq as f64 * o.rows * i.rows
                 + tuple_cost(rows);
-            let node = Node::NestedLoop {
-                outer: Box::new(o.clone()),
-                inner: Box::new(inner_plan),
-                join_type: JoinType::Inner,
-                qual: all_qual.clone(),
-                params: Vec::new(),
-            };
-            out.push(Cand {
-                plan: make(node, output.clone(), Cost::new(o.cost.startup, total), rows),
-                map: joined_map.clone(),
-            });
+            costed.push((Method::NestLoop, o.cost.startup, total));
         }
-        // Nested loop with a parameterized inner scan (an index lookup per outer row).
-        for ps in pscans {
+        for (k, ps) in pscans.iter().enumerate() {
             if ps.outer_mask & !om != 0 || ps.outer_mask == 0 {
                 continue;
             }
-            let params: Vec<(usize, Expr)> =
-                ps.params.iter().map(|(p, e)| Ok((*p, remap(e, &outer.map)?))).collect::<FdwResult<_>>()?;
             let pi = &ps.cand.plan;
-            let map = concat_maps(outer, &ps.cand);
-            let rest: Vec<Expr> =
-                connecting.iter().map(|q| q.expr.clone()).filter(|e| !ps.enforced.contains(e)).collect();
-            let qual = match Expr::conjunction(rest) {
-                Some(q) => Some(remap(&q, &map)?),
-                None => None,
-            };
-            let pout: Vec<OutputColumn> = o.output.iter().chain(&pi.output).cloned().collect();
             let total = o.cost.total
                 + o.rows * pi.cost.total
                 + CPU_OPERATOR_COST * nq as f64 * o.rows * pi.rows
                 + tuple_cost(rows);
-            let node = Node::NestedLoop {
-                outer: Box::new(o.clone()),
-                inner: Box::new(pi.clone()),
-                join_type: JoinType::Inner,
-                qual,
-                params,
-            };
-            out.push(Cand { plan: make(node, pout, Cost::new(o.cost.startup, total), rows), map });
+            costed.push((Method::Param(k), o.cost.startup, total));
         }
-        Ok(out)
+        let mut winner: Option<(Method, f64, f64)> = None;
+        for c in costed {
+            if c.2 < winner.as_ref().map_or(bound, |w| w.2) {
+                winner = Some(c);
+            }
+        }
+        let Some((method, startup, total)) = winner else { return Ok(Vec::new()) };
+        let cost = Cost::new(startup, total);
+        let output: Vec<OutputColumn> = o.output.iter().chain(&i.output).cloned().collect();
+        let joined_map = concat_maps(outer, inner);
+        let keys = |side: &Cand, pick: fn(&(Expr, Expr)) -> &Expr| -> FdwResult<Vec<Expr>> {
+            equi.iter().map(|pair| remap(pick(pair), &side.map)).collect()
+        };
+        let residual_expr = match Expr::conjunction(residual) {
+            Some(r) => Some(remap(&r, &joined_map)?),
+            None => None,
+        };
+        let plan = match method {
+            Method::Hash => {
+                let node = Node::HashJoin {
+                    outer: Box::new(o.clone()),
+                    inner: Box::new(i.clone()),
+                    join_type: JoinType::Inner,
+                    outer_keys: keys(outer, |p| &p.0)?,
+                    inner_keys: keys(inner, |p| &p.1)?,
+                    qual: residual_expr,
+                };
+                make(node, output, cost, rows)
+            }
+            Method::Merge => {
+                let (okeys, ikeys) = (keys(outer, |p| &p.0)?, keys(inner, |p| &p.1)?);
+                let (so, si) = (self.sorted(o.clone(), &okeys), self.sorted(i.clone(), &ikeys));
+                let node = Node::MergeJoin {
+                    outer: Box::new(so),
+                    inner: Box::new(si),
+                    join_type: JoinType::Inner,
+                    outer_keys: okeys,
+                    inner_keys: ikeys,
+                    qual: residual_expr,
+                };
+                make(node, output, cost, rows)
+            }
+            Method::NestLoop => {
+                // Plain nested loop over a materialized inner side.
+                let mat_cost = Cost::new(i.cost.startup, i.cost.total + tuple_cost(i.rows) * 0.5);
+                let inner_plan = if matches!(i.node, Node::Values { .. } | Node::Materialize { .. }) {
+                    i.clone()
+                } else {
+                    make(Node::Materialize { input: Box::new(i.clone()) }, i.output.clone(), mat_cost, i.rows)
+                };
+                let all_qual = match Expr::conjunction(connecting.iter().map(|q| q.expr.clone()).collect()) {
+                    Some(q) => Some(remap(&q, &joined_map)?),
+                    None => None,
+                };
+                let node = Node::NestedLoop {
+                    outer: Box::new(o.clone()),
+                    inner: Box::new(inner_plan),
+                    join_type: JoinType::Inner,
+                    qual: all_qual,
+                    params: Vec::new(),
+                };
+                make(node, output, cost, rows)
+            }
+            Method::Param(k) => {
+                // Nested loop with a parameterized inner scan (an index lookup per outer row).
+                let ps = &pscans[k];
+                let params: Vec<(usize, Expr)> =
+                    ps.params.iter().map(|(p, e)| Ok((*p, remap(e, &outer.map)?))).collect::<FdwResult<_>>()?;
+                let pi = &ps.cand.plan;
+                let map = concat_maps(outer, &ps.cand);
+                let rest: Vec<Expr> =
+                    connecting.iter().map(|q| q.expr.clone()).filter(|e| !ps.enforced.contains(e)).collect();
+                let qual = match Expr::conjunction(rest) {
+                    Some(q) => Some(remap(&q, &map)?),
+                    None => None,
+                };
+                let pout: Vec<OutputColumn> = o.output.iter().chain(&pi.output).cloned().collect();
+                let node = Node::NestedLoop {
+                    outer: Box::new(o.clone()),
+                    inner: Box::new(pi.clone()),
+                    join_type: JoinType::Inner,
+                    qual,
+                    params,
+                };
+                return Ok(vec![Cand { plan: make(node, pout, cost, rows), map }]);
+            }
+        };
+        Ok(vec![Cand { plan, map: joined_map }])
     }
 
     /// Sorts a plan ascending on `keys` (for a merge join).
     fn sorted(&mut self, p: Plan, keys: &[Expr]) -> Plan {
         let rows = p.rows;
-        let startup = p.cost.total + sort_cost(rows);
-        let cost = Cost::new(startup, startup + CPU_OPERATOR_COST * rows);
+        let cost = sorted_cost(&p);
         let output = p.output.clone();
         let keys = keys.iter().map(|k| SortKey { expr: k.clone(), descending: false, nulls_first: false }).collect();
         make(Node::Sort { input: Box::new(p), keys }, output, cost, rows)
@@ -933,10 +1019,141 @@ fn equi_side<'e>(e: &'e Expr, leaves: &[Leaf<'_>], i: usize) -> Option<(usize, &
     None
 }
 
+/// Equivalence classes of columns equated by quals `a = b` (plain columns of two leaves, of
+/// one type), as PostgreSQL's EquivalenceClasses: for a class spanning three or more leaves,
+/// the equalities the quals imply are added (`c = s` and `s = n` give `c = n`, so `c` and `n`
+/// can be joined directly, TPC-H Q5) and every equality of the class is marked with it for
+/// estimation. Returns the classes (global columns) that were marked.
+fn equivalence_classes(quals: &mut Vec<Qual>, leaves: &[Leaf<'_>]) -> Vec<Vec<usize>> {
+    fn find(parent: &mut HashMap<usize, usize>, c: usize) -> usize {
+        let p = *parent.entry(c).or_insert(c);
+        if p == c {
+            return c;
+        }
+        let root = find(parent, p);
+        parent.insert(c, root);
+        root
+    }
+    let column_pair = |e: &Expr| -> Option<(usize, usize, DataType)> {
+        let Expr::Binary { op: BinaryOp::Eq, left, right, .. } = e else { return None };
+        match (&**left, &**right) {
+            (Expr::Column { index: a, ty: ta }, Expr::Column { index: b, ty: tb })
+                if ta == tb && leaf_of(leaves, *a).is_some() && leaf_of(leaves, *a) != leaf_of(leaves, *b) =>
+            {
+                Some((*a, *b, ta.clone()))
+            }
+            _ => None,
+        }
+    };
+    let mut parent: HashMap<usize, usize> = HashMap::new();
+    let mut types: HashMap<usize, DataType> = HashMap::new();
+    for q in quals.iter() {
+        if let Some((a, b, ty)) = column_pair(&q.expr) {
+            let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+            if ra != rb {
+                parent.insert(ra, rb);
+            }
+            types.insert(a, ty.clone());
+            types.insert(b, ty);
+        }
+    }
+    let mut members: Vec<usize> = parent.keys().copied().collect();
+    members.sort_unstable();
+    let mut by_root: Vec<(usize, Vec<usize>)> = Vec::new();
+    for c in members {
+        let r = find(&mut parent, c);
+        match by_root.iter_mut().find(|(root, _)| *root == r) {
+            Some((_, cols)) => cols.push(c),
+            None => by_root.push((r, vec![c])),
+        }
+    }
+    let mut classes = Vec::new();
+    for (_, cols) in by_root {
+        let leaf_mask = cols.iter().filter_map(|c| leaf_of(leaves, *c)).fold(0u64, |m, l| m | 1 << l);
+        if leaf_mask.count_ones() < 3 {
+            continue;
+        }
+        let id = classes.len();
+        for q in quals.iter_mut() {
+            if column_pair(&q.expr).is_some_and(|(a, _, _)| cols.contains(&a)) {
+                q.class = Some(id);
+            }
+        }
+        // One column per leaf; an equality between every two leaves not yet equated.
+        let mut reps: Vec<usize> = Vec::new();
+        for &c in &cols {
+            if !reps.iter().any(|r| leaf_of(leaves, *r) == leaf_of(leaves, c)) {
+                reps.push(c);
+            }
+        }
+        for (k, &a) in reps.iter().enumerate() {
+            for &b in &reps[k + 1..] {
+                let pair_mask = (1u64 << leaf_of(leaves, a).unwrap_or(0)) | (1u64 << leaf_of(leaves, b).unwrap_or(0));
+                if quals.iter().any(|q| q.class == Some(id) && q.mask == pair_mask) {
+                    continue;
+                }
+                let ty = types.get(&a).cloned().unwrap_or(DataType::Int4);
+                let expr = Expr::Binary {
+                    op: BinaryOp::Eq,
+                    left: Box::new(Expr::Column { index: a, ty: ty.clone() }),
+                    right: Box::new(Expr::Column { index: b, ty }),
+                    ty: DataType::Bool,
+                };
+                quals.push(Qual { expr, mask: pair_mask, class: Some(id), implied: true });
+            }
+        }
+        classes.push(cols);
+    }
+    classes
+}
+
+/// The connecting quals of a join of leaf sets `a` and `b` without the equalities of a class
+/// that the others and those applied inside either side already enforce (one equality per
+/// class and join, as PostgreSQL generates them; written ones are kept before implied ones).
+fn drop_redundant<'q>(connecting: Vec<&'q Qual>, quals: &[Qual], a: u64, b: u64) -> Vec<&'q Qual> {
+    if !connecting.iter().any(|q| q.class.is_some()) {
+        return connecting;
+    }
+    fn root(parent: &HashMap<usize, usize>, mut c: usize) -> usize {
+        while let Some(&p) = parent.get(&c) {
+            if p == c {
+                break;
+            }
+            c = p;
+        }
+        c
+    }
+    /// Joins the classes of the two columns of `e`; false if they were one already.
+    fn unite(parent: &mut HashMap<usize, usize>, e: &Expr) -> bool {
+        let cols = e.columns();
+        let (Some(&x), Some(&y)) = (cols.first(), cols.get(1)) else { return true };
+        let (rx, ry) = (root(parent, x), root(parent, y));
+        if rx == ry {
+            return false;
+        }
+        parent.insert(rx, ry);
+        true
+    }
+    let mut parent: HashMap<usize, usize> = HashMap::new();
+    // Equalities applied inside either side hold for its rows.
+    for q in quals.iter().filter(|q| q.class.is_some() && (q.mask & a == q.mask || q.mask & b == q.mask)) {
+        unite(&mut parent, &q.expr);
+    }
+    let mut keep = vec![true; connecting.len()];
+    for implied in [false, true] {
+        for (k, q) in connecting.iter().enumerate() {
+            if q.class.is_some() && q.implied == implied {
+                keep[k] = unite(&mut parent, &q.expr);
+            }
+        }
+    }
+    connecting.into_iter().zip(keep).filter(|(_, k)| *k).map(|(q, _)| q).collect()
+}
+
 /// `(a AND x) OR (a AND y)` becomes `a AND (x OR y)`: conjuncts common to every arm of an
 /// OR are pulled out (PostgreSQL does this for TPC-H Q19's join clause), so a join qual
 /// buried in an OR can drive a hash join.
-fn factor_or(e: Expr) -> Vec<Expr> {
+pub(super) fn factor_or(e: Expr) -> Vec<Expr> {
     let Expr::Binary { op: BinaryOp::Or, .. } = &e else { return vec![e] };
     let mut arms = Vec::new();
     flatten_or(&e, &mut arms);
@@ -975,6 +1192,12 @@ fn flatten_or<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
         }
         other => out.push(other),
     }
+}
+
+/// The cost of [`Planner::sorted`] over `p`, without building it.
+fn sorted_cost(p: &Plan) -> Cost {
+    let startup = p.cost.total + sort_cost(p.rows);
+    Cost::new(startup, startup + CPU_OPERATOR_COST * p.rows)
 }
 
 fn subsets_of_size(n: usize, k: usize) -> Vec<u64> {

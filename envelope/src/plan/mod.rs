@@ -19,6 +19,7 @@ pub mod decorrelate;
 pub mod explain;
 mod joins;
 pub mod physical;
+mod remote_join;
 
 pub use builder::plan_query;
 

@@ -136,6 +136,10 @@ pub struct ModifyNode {
     pub input: Box<Plan>,
     /// RETURNING expressions over the stored row (table column order).
     pub returning: Option<Vec<Expr>>,
+    /// A direct modification the wrapper accepted (PlanDirectModify): the executor runs it as
+    /// one `PushdownRoutine::direct_modify` call, EXPLAIN shows it as `Foreign Update on t`,
+    /// and `input` is kept only for its estimates.
+    pub direct: Option<fdw_api::DirectModify>,
 }
 
 impl std::fmt::Debug for ModifyNode {

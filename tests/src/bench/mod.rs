@@ -7,6 +7,7 @@
 pub mod data;
 pub mod file_scan;
 pub mod oltp;
+pub mod remote;
 pub mod timing;
 pub mod tpch;
 pub mod wal;
@@ -28,6 +29,8 @@ pub enum Bench {
     Oltp(oltp::OltpArgs),
     /// Commits/s with the WAL (synchronous_commit on/off, group commit) against pgbench; recovery speed.
     Wal(wal::WalArgs),
+    /// TPC-H on a remote PostgreSQL: our remote-fdw against PostgreSQL's postgres_fdw and direct.
+    Remote(remote::RemoteArgs),
 }
 
 /// Runs one benchmark.
@@ -37,5 +40,6 @@ pub fn run(bench: Bench) -> anyhow::Result<()> {
         Bench::Tpch(args) => tpch::run(args),
         Bench::Oltp(args) => oltp::run(args),
         Bench::Wal(args) => wal::run(args),
+        Bench::Remote(args) => remote::run(args),
     }
 }

@@ -242,6 +242,7 @@ fn modify(f: &std::sync::Arc<TestFdw>, kind: fdw_api::ModifyKind, input: Plan, r
         table: table("w", &[I, T], &[]),
         input: Box::new(input),
         returning,
+        direct: None,
     };
     plan(Node::Modify(node), &types)
 }
