@@ -515,23 +515,12 @@ impl Planner<'_> {
             return Ok(None);
         }
         self.having_pushed = with_having;
-        let request = fdw_api::ScanRequest {
-            table: scan.table.clone(),
-            columns: (0..output.len()).collect(),
-            quals: Vec::new(),
-            param_quals: Vec::new(),
-            want_row_id: false,
-            path: path.clone(),
-            limit: None,
-        };
-        let node = Node::ForeignScan(ScanNode {
-            wrapper: scan.routine.clone(),
-            request,
-            relation: String::new(),
-            alias: None,
-            filter: None,
-            param_ids: Vec::new(),
-        });
+        let node = Node::ForeignScan(ScanNode::pushed(
+            scan.routine.clone(),
+            scan.table.clone(),
+            (0..output.len()).collect(),
+            path.clone(),
+        ));
         Ok(Some(make(node, output.to_vec(), path.cost, path.rows)))
     }
 
@@ -611,23 +600,12 @@ impl Planner<'_> {
             return Ok(None);
         }
         self.having_pushed = with_having;
-        let request = fdw_api::ScanRequest {
-            table: a.table.clone(),
-            columns: (0..output.len()).collect(),
-            quals: Vec::new(),
-            param_quals: Vec::new(),
-            want_row_id: false,
-            path: path.clone(),
-            limit: None,
-        };
-        let node = Node::ForeignScan(ScanNode {
-            wrapper: a.routine.clone(),
-            request,
-            relation: String::new(),
-            alias: None,
-            filter: None,
-            param_ids: Vec::new(),
-        });
+        let node = Node::ForeignScan(ScanNode::pushed(
+            a.routine.clone(),
+            a.table.clone(),
+            (0..output.len()).collect(),
+            path.clone(),
+        ));
         Ok(Some(make(node, output.to_vec(), path.cost, path.rows)))
     }
 

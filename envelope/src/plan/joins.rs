@@ -412,23 +412,7 @@ impl Planner<'_> {
                 }
             }
         }
-        let request = ScanRequest {
-            table: a.table.clone(),
-            columns,
-            quals: Vec::new(),
-            param_quals: Vec::new(),
-            want_row_id: false,
-            path: path.clone(),
-            limit: None,
-        };
-        let node = Node::ForeignScan(ScanNode {
-            wrapper: a.routine.clone(),
-            request,
-            relation: String::new(),
-            alias: None,
-            filter: None,
-            param_ids: Vec::new(),
-        });
+        let node = Node::ForeignScan(ScanNode::pushed(a.routine.clone(), a.table.clone(), columns, path.clone()));
         Ok(Some(Cand { plan: make(node, output, path.cost, path.rows), map }))
     }
 

@@ -113,6 +113,28 @@ pub struct ScanNode {
     pub param_ids: Vec<usize>,
 }
 
+impl ScanNode {
+    /// The scan of a path a wrapper computes whole (a pushed-down join or aggregate): no quals,
+    /// filter or parameters of its own, `columns` of `table`'s output (the path's row shape).
+    pub fn pushed(
+        wrapper: Arc<dyn FdwRoutine>,
+        table: Arc<TableDesc>,
+        columns: Vec<usize>,
+        path: fdw_api::ForeignPath,
+    ) -> ScanNode {
+        let request = ScanRequest {
+            table,
+            columns,
+            quals: Vec::new(),
+            param_quals: Vec::new(),
+            want_row_id: false,
+            path,
+            limit: None,
+        };
+        ScanNode { wrapper, request, relation: String::new(), alias: None, filter: None, param_ids: Vec::new() }
+    }
+}
+
 impl std::fmt::Debug for ScanNode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ScanNode")

@@ -198,23 +198,8 @@ impl Planner<'_> {
                 }
             }
         }
-        let request = fdw_api::ScanRequest {
-            table: first.table.clone(),
-            columns,
-            quals: Vec::new(),
-            param_quals: Vec::new(),
-            want_row_id: false,
-            path: path.clone(),
-            limit: None,
-        };
-        let node = Node::ForeignScan(ScanNode {
-            wrapper: first.routine.clone(),
-            request,
-            relation: String::new(),
-            alias: None,
-            filter: None,
-            param_ids: Vec::new(),
-        });
+        let node =
+            Node::ForeignScan(ScanNode::pushed(first.routine.clone(), first.table.clone(), columns, path.clone()));
         Ok(Some((make(node, output, path.cost, path.rows), map)))
     }
 
