@@ -97,36 +97,48 @@ impl Hasher for PassThrough {
     }
 }
 
-/// FxHash-style multiplicative hashing: keys are short memcomparable strings from inside the
-/// engine (no adversary chooses them against a fixed seed any more than a B-tree's keys).
+/// Folded-multiply hashing (the 128-bit product's halves xored, as wyhash and foldhash do):
+/// every input bit reaches every output bit, which a plain multiply does not (it only carries
+/// differences upward, and keys differing in their last bytes then collide). Keys are short
+/// memcomparable strings from inside the engine; a collision only costs a skip-list search.
 #[derive(Clone, Copy, Debug, Default)]
 struct KeyHash;
 
 impl BuildHasher for KeyHash {
     type Hasher = KeyHasher;
     fn build_hasher(&self) -> KeyHasher {
-        KeyHasher(0)
+        KeyHasher(0x243f_6a88_85a3_08d3)
     }
 }
 
 struct KeyHasher(u64);
 
+fn fold_mul(a: u64, b: u64) -> u64 {
+    let p = (a as u128) * (b as u128);
+    (p as u64) ^ ((p >> 64) as u64)
+}
+
+const K1: u64 = 0xa076_1d64_78bd_642f;
+const K2: u64 = 0xe703_7ed1_a0b4_28db;
+
 impl Hasher for KeyHasher {
     fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
         let mut chunks = bytes.chunks_exact(8);
         for c in &mut chunks {
             let v = u64::from_le_bytes(c.try_into().unwrap_or_default());
-            self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(K);
+            self.0 = fold_mul(self.0 ^ v, K1);
         }
-        for &b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ b as u64).wrapping_mul(K);
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut v = rest.len() as u64;
+            for (i, &b) in rest.iter().enumerate() {
+                v |= (b as u64) << (8 * (i + 1));
+            }
+            self.0 = fold_mul(self.0 ^ v, K2);
         }
     }
     fn finish(&self) -> u64 {
-        // Mix the high bits down so the shard choice (top bits) and the buckets (low bits)
-        // both see every input byte.
-        self.0 ^ (self.0 >> 29)
+        fold_mul(self.0, K1 ^ K2)
     }
 }
 
@@ -147,6 +159,16 @@ mod tests {
         assert!(!h.forget(b"k", &a), "only the record it points at removes it");
         assert!(h.forget(b"k", &b));
         assert!(h.get(b"k").is_none());
+        // Keys that differ in their last bytes (sequential integer keys) keep their own hints.
+        let recs: Vec<_> =
+            (0..20_000u32).map(|i| Arc::new(Record::present(i as u64, Arc::from(Vec::new()), 1))).collect();
+        let key = |i: u32| [&[1u8, 128, 0, 0, 0][..], &i.to_be_bytes()].concat();
+        for (i, r) in recs.iter().enumerate() {
+            assert!(h.remember(&key(i as u32), r), "key {i} collided");
+        }
+        for (i, r) in recs.iter().enumerate() {
+            assert!(Arc::ptr_eq(&h.get(&key(i as u32)).unwrap(), r));
+        }
         // A dropped record is never returned.
         assert!(h.remember(b"j", &a));
         drop(a);

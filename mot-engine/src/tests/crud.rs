@@ -239,3 +239,20 @@ fn statement_snapshot_hides_rows_written_during_the_scan() {
     db.commit(&c).unwrap();
     assert_eq!(db.fdw.engine().table(&t).unwrap().live_rows(), 6000);
 }
+
+/// Published rows are hinted: a primary-key lookup finds its record through the hint table,
+/// key-checked, without searching the skip list.
+#[test]
+fn published_rows_are_found_through_hints() {
+    let db = Db::new();
+    let t = accounts(&db, "hinted");
+    db.autocommit(|c| db.insert(c, &t, (0..100).map(|i| row3(i, i, "x")).collect())).unwrap();
+    let st = db.fdw.engine().table(&t).unwrap().state();
+    let pk = st.indexes.iter().find(|i| i.primary).unwrap();
+    let hints = pk.hints.as_ref().unwrap();
+    for e in pk.map.iter() {
+        let rec = hints.get(e.key()).expect("every published key has a hint");
+        assert!(Arc::ptr_eq(&rec, e.value()));
+        assert!(rec.with(|_, data| pk.has_key(rec.row_id, data, e.key())));
+    }
+}
