@@ -101,6 +101,22 @@ pub(super) fn width_of(cols: &[OutputColumn]) -> u32 {
     cols.iter().map(|c| c.ty.typical_width()).sum::<u32>().max(1)
 }
 
+/// The grouping and aggregates a wrapper is asked to compute over `input`.
+fn upper_info(
+    input: &std::sync::Arc<fdw_api::TableDesc>,
+    input_quals: Vec<Expr>,
+    group_by: &[Expr],
+    aggs: &[AggCall],
+) -> fdw_api::UpperRelInfo {
+    fdw_api::UpperRelInfo {
+        input: input.clone(),
+        input_quals,
+        group_by: group_by.to_vec(),
+        aggregates: aggs.iter().map(|a| (a.func, a.args.clone(), a.distinct)).collect(),
+        having: None,
+    }
+}
+
 pub(super) fn make(node: Node, output: Vec<OutputColumn>, cost: Cost, rows: f64) -> Plan {
     let width = width_of(&output);
     Plan { node, output, cost, rows: rows.max(1.0).round(), width }
@@ -503,24 +519,29 @@ impl Planner<'_> {
         {
             return Ok(None);
         }
-        let info = fdw_api::UpperRelInfo {
-            input: scan.table.clone(),
-            input_quals: quals,
-            group_by: group_by.clone(),
-            aggregates: aggs.iter().map(|a| (a.func, a.args.clone(), a.distinct)).collect(),
-            having: None,
-        };
-        let Some((path, with_having)) = self.upper_path(pd, info, None)? else { return Ok(None) };
+        let info = upper_info(&scan.table, quals, group_by, aggs);
+        self.pushed_aggregate(pd, info, None, &scan.routine, output, local)
+    }
+
+    /// The scan of the cheapest aggregation path the wrapper offers for `upper` (over `join` if
+    /// given), if it beats `local`; notes whether the pending HAVING went with it.
+    fn pushed_aggregate(
+        &mut self,
+        pd: &dyn fdw_api::PushdownRoutine,
+        upper: fdw_api::UpperRelInfo,
+        join: Option<&fdw_api::JoinRelInfo>,
+        routine: &std::sync::Arc<dyn fdw_api::FdwRoutine>,
+        output: &[OutputColumn],
+        local: Cost,
+    ) -> FdwResult<Option<Plan>> {
+        let table = upper.input.clone();
+        let Some((path, with_having)) = self.upper_path(pd, upper, join)? else { return Ok(None) };
         if path.cost.total >= local.total {
             return Ok(None);
         }
         self.having_pushed = with_having;
-        let node = Node::ForeignScan(ScanNode::pushed(
-            scan.routine.clone(),
-            scan.table.clone(),
-            (0..output.len()).collect(),
-            path.clone(),
-        ));
+        let node =
+            Node::ForeignScan(ScanNode::pushed(routine.clone(), table, (0..output.len()).collect(), path.clone()));
         Ok(Some(make(node, output.to_vec(), path.cost, path.rows)))
     }
 
@@ -588,25 +609,8 @@ impl Planner<'_> {
             inner: vec![b.table.clone()],
             quals,
         };
-        let upper = fdw_api::UpperRelInfo {
-            input: a.table.clone(),
-            input_quals: Vec::new(),
-            group_by: group_by.clone(),
-            aggregates: aggs.iter().map(|a| (a.func, a.args.clone(), a.distinct)).collect(),
-            having: None,
-        };
-        let Some((path, with_having)) = self.upper_path(pd, upper, Some(&join))? else { return Ok(None) };
-        if path.cost.total >= local.total {
-            return Ok(None);
-        }
-        self.having_pushed = with_having;
-        let node = Node::ForeignScan(ScanNode::pushed(
-            a.routine.clone(),
-            a.table.clone(),
-            (0..output.len()).collect(),
-            path.clone(),
-        ));
-        Ok(Some(make(node, output.to_vec(), path.cost, path.rows)))
+        let upper = upper_info(&a.table, Vec::new(), group_by, aggs);
+        self.pushed_aggregate(pd, upper, Some(&join), &a.routine, output, local)
     }
 
     /// Plans the input of a sort, asking a lone base relation for that order; returns whether

@@ -390,28 +390,12 @@ impl Planner<'_> {
             inner: vec![b.table.clone()],
             quals,
         };
-        let paths = pd.get_join_paths(&info)?;
-        let Some(path) = paths.into_iter().min_by(|x, y| x.cost.total.total_cmp(&y.cost.total)) else {
+        let rels = [(la.offset, a, 0), (lb.offset, b, na)];
+        let Some((path, columns, map, output)) =
+            super::remote_join::pushed_join(pd, &info, &rels, needed, global_width)?
+        else {
             return Ok(None);
         };
-        // Output: the needed columns of both relations.
-        let mut columns = Vec::new();
-        let mut map = vec![None; global_width];
-        let mut output = Vec::new();
-        let qa = a.alias.clone().unwrap_or_else(|| a.relation.clone());
-        let qb = b.alias.clone().unwrap_or_else(|| b.relation.clone());
-        for (leaf, t, q, base) in [(la, a, &qa, 0usize), (lb, b, &qb, na)] {
-            for c in 0..t.table.columns.len() {
-                if needed.get(leaf.offset + c).copied().unwrap_or(false) {
-                    map[leaf.offset + c] = Some(columns.len());
-                    columns.push(base + c);
-                    output.push(OutputColumn {
-                        name: format!("{q}.{}", t.table.columns[c].name),
-                        ty: t.table.columns[c].ty.clone(),
-                    });
-                }
-            }
-        }
         let node = Node::ForeignScan(ScanNode::pushed(a.routine.clone(), a.table.clone(), columns, path.clone()));
         Ok(Some(Cand { plan: make(node, output, path.cost, path.rows), map }))
     }

@@ -177,27 +177,11 @@ impl Planner<'_> {
             inner: vec![scans[last].1.table.clone()],
             quals: local_quals,
         };
-        let paths = pd.get_join_paths(&info)?;
-        let Some(path) = paths.into_iter().min_by(|x, y| x.cost.total.total_cmp(&y.cost.total)) else {
+        let rels: Vec<(usize, &ScanRel, usize)> =
+            scans.iter().zip(&starts).map(|((off, s, _), &st)| (*off, *s, st)).collect();
+        let Some((path, columns, map, output)) = pushed_join(pd, &info, &rels, needed, global_width)? else {
             return Ok(None);
         };
-        // Output: the needed columns of every relation.
-        let mut columns = Vec::new();
-        let mut map = vec![None; global_width];
-        let mut output = Vec::new();
-        for ((off, s, _), st) in scans.iter().zip(&starts) {
-            let q = s.alias.clone().unwrap_or_else(|| s.relation.clone());
-            for c in 0..s.table.columns.len() {
-                if needed.get(off + c).copied().unwrap_or(false) {
-                    map[off + c] = Some(columns.len());
-                    columns.push(st + c);
-                    output.push(OutputColumn {
-                        name: format!("{q}.{}", s.table.columns[c].name),
-                        ty: s.table.columns[c].ty.clone(),
-                    });
-                }
-            }
-        }
         let node =
             Node::ForeignScan(ScanNode::pushed(first.routine.clone(), first.table.clone(), columns, path.clone()));
         Ok(Some((make(node, output, path.cost, path.rows), map)))
@@ -244,4 +228,39 @@ impl Planner<'_> {
             }
         }))
     }
+}
+
+/// The cheapest path the wrapper offers for join `info`, and the layout of its rows: for
+/// `rels` (each relation's offset in the global row, its scan, its first column in the join's
+/// row), the `needed` columns in order; the positions to return, the global-to-output map and
+/// the output columns.
+#[allow(clippy::type_complexity)]
+pub(super) fn pushed_join(
+    pd: &dyn fdw_api::PushdownRoutine,
+    info: &fdw_api::JoinRelInfo,
+    rels: &[(usize, &ScanRel, usize)],
+    needed: &[bool],
+    global_width: usize,
+) -> FdwResult<Option<(fdw_api::ForeignPath, Vec<usize>, Vec<Option<usize>>, Vec<OutputColumn>)>> {
+    let paths = pd.get_join_paths(info)?;
+    let Some(path) = paths.into_iter().min_by(|x, y| x.cost.total.total_cmp(&y.cost.total)) else {
+        return Ok(None);
+    };
+    let mut columns = Vec::new();
+    let mut map = vec![None; global_width];
+    let mut output = Vec::new();
+    for &(off, s, start) in rels {
+        let q = s.alias.clone().unwrap_or_else(|| s.relation.clone());
+        for c in 0..s.table.columns.len() {
+            if needed.get(off + c).copied().unwrap_or(false) {
+                map[off + c] = Some(columns.len());
+                columns.push(start + c);
+                output.push(OutputColumn {
+                    name: format!("{q}.{}", s.table.columns[c].name),
+                    ty: s.table.columns[c].ty.clone(),
+                });
+            }
+        }
+    }
+    Ok(Some((path, columns, map, output)))
 }
