@@ -68,7 +68,22 @@ enum Command {
     Durability(harness::crash::DurabilityCommand),
 }
 
+/// mimalloc's `mi_option_purge_decommits` (its position in v3's `mi_option_e`).
+const MI_OPTION_PURGE_DECOMMITS: libmimalloc_sys::mi_option_t = 5;
+
+/// Makes mimalloc hand unused pages back with `MADV_FREE` instead of decommitting them. With
+/// decommit, every page freed by MOT's version churn and then reused took a page fault and a
+/// kernel zeroing (`clear_page_erms` was 8-20% of the TPC-B benchmark, and two threads ran no
+/// faster than one); the kernel still reclaims `MADV_FREE` pages under memory pressure.
+#[allow(unsafe_code)]
+fn tune_allocator() {
+    // SAFETY: called first thing in main, before any other thread exists (mi_option_set is
+    // not thread-safe); the option takes a plain integer.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DECOMMITS, 0) }
+}
+
 fn main() -> ExitCode {
+    tune_allocator();
     match run(Cli::parse()) {
         Ok(code) => code,
         Err(e) => {

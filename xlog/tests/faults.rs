@@ -187,3 +187,50 @@ fn single_committer_fsyncs_each_commit() {
     }
     assert_eq!(io.syncs() - before, 10);
 }
+
+#[test]
+fn fsync_failure_under_group_commit_wakes_every_waiter_with_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let io = FaultyIo::new();
+    io.set_skip_sync(true);
+    io.set_sync_delay(Duration::from_millis(2));
+    let (wal, _) = Wal::open(dir.path(), opts_with_io(&io)).unwrap();
+    let wal = Arc::new(wal);
+    // Some rounds succeed first, so the failure hits a leader with committers parked behind it.
+    io.fail_sync(io.syncs() + 6, Fault::Eio, false);
+    let threads = 12u64;
+    let barrier = Arc::new(Barrier::new(threads as usize));
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let (wal, barrier) = (Arc::clone(&wal), Arc::clone(&barrier));
+            std::thread::spawn(move || {
+                barrier.wait();
+                let mut acknowledged = Vec::new();
+                for i in 0..50u64 {
+                    let p = payload(t * 1000 + i, 100);
+                    match wal.insert(4, 0, t, &p).and_then(|end| wal.flush(end)) {
+                        Ok(()) => acknowledged.push(p),
+                        Err(e) => {
+                            assert!(matches!(e.kind, ErrorKind::Io | ErrorKind::Broken), "{e}");
+                            return (acknowledged, true);
+                        }
+                    }
+                }
+                (acknowledged, false)
+            })
+        })
+        .collect();
+    // Every thread returns (none stays parked) and every one of them saw the failure.
+    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert!(results.iter().all(|(_, failed)| *failed), "every committer sees the broken WAL");
+    assert!(wal.is_broken());
+    let acknowledged: Vec<Vec<u8>> = results.into_iter().flat_map(|(a, _)| a).collect();
+    assert!(!acknowledged.is_empty(), "commits before the failure were acknowledged");
+    drop(wal);
+    // Everything acknowledged before the failure survives recovery.
+    let (wal, _) = open(dir.path());
+    let recovered: std::collections::HashSet<Vec<u8>> = user_records(&wal).into_iter().map(|r| r.payload).collect();
+    for p in &acknowledged {
+        assert!(recovered.contains(p), "an acknowledged commit was lost");
+    }
+}

@@ -444,13 +444,17 @@ fn report(lines: &[Line]) -> String {
     let cells: Vec<Vec<Option<String>>> = lines
         .iter()
         .map(|l| {
-            let ratio = l.ours.tps() / l.sqlite.tps().max(1e-9);
+            // No SQLite run (--no-sqlite): no ratio rather than a division by zero.
+            let ratio = match l.sqlite.txns {
+                0 => "-".to_string(),
+                _ => format!("{:.2}", l.ours.tps() / l.sqlite.tps()),
+            };
             [
                 l.workload.name().to_string(),
                 l.threads.to_string(),
                 format!("{:.0}", l.ours.tps()),
                 format!("{:.0}", l.sqlite.tps()),
-                format!("{ratio:.2}"),
+                ratio,
                 l.ours.percentile(0.5).to_string(),
                 l.ours.percentile(0.99).to_string(),
                 l.sqlite.percentile(0.5).to_string(),
