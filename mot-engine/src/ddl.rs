@@ -23,6 +23,7 @@ use fdw_api::{err, ColumnDef, Datum, DdlCommand, ExecContext, FdwResult, IndexDe
 use crate::engine::MotEngine;
 use crate::errors::{concurrent_update, unique_build_violation};
 use crate::index::Index;
+use crate::key::Key;
 use crate::row::{data_bytes, Record, RowData, ABSENT, RECORD_OVERHEAD};
 use crate::table::{Column, Table, TableState};
 
@@ -223,7 +224,7 @@ impl MotEngine {
             let copy: RowData = data.iter().map(deep_copy).collect::<Vec<_>>().into();
             heap.pool.alloc(RECORD_OVERHEAD + data_bytes(&copy));
             let new = Arc::new(Record::present(rec.row_id, copy.clone(), version));
-            heap.add(rec.row_id.to_be_bytes().to_vec(), new.clone());
+            heap.add(Key::row_id(rec.row_id), new.clone());
             for index in &indexes {
                 index.add(index.entry_key(rec.row_id, &copy)?, new.clone());
             }

@@ -18,11 +18,11 @@ use fdw_api::{Datum, FdwResult};
 
 use crate::gc::Gc;
 use crate::hint::HintTable;
-use crate::key::KeyClass;
+use crate::key::{Key, KeyClass};
 use crate::memory::MemPool;
 use crate::row::{Record, ABSENT};
 
-pub type IndexMap = SkipMap<Vec<u8>, Arc<Record>>;
+pub type IndexMap = SkipMap<Key, Arc<Record>>;
 
 #[derive(Debug)]
 pub struct Index {
@@ -86,42 +86,42 @@ impl Index {
         self.columns.iter().map(|&c| &row[c]).collect()
     }
 
-    /// The map key of `row` (whose row id is `row_id`) in this index.
-    pub fn entry_key(&self, row_id: u64, row: &[Datum]) -> FdwResult<Vec<u8>> {
-        let mut key = Vec::with_capacity(16 * self.columns.len() + 8);
+    /// Appends the map key of `row` (whose row id is `row_id`) in this index to `out`.
+    fn encode_key(&self, row_id: u64, row: &[Datum], out: &mut Vec<u8>) -> FdwResult<()> {
         let mut has_null = false;
         for (i, &c) in self.columns.iter().enumerate() {
             let d = &row[c];
             has_null |= d.is_null();
-            self.classes[i].encode(d, &mut key)?;
+            self.classes[i].encode(d, out)?;
         }
         if !self.unique || has_null {
-            key.extend_from_slice(&row_id.to_be_bytes());
+            out.extend_from_slice(&row_id.to_be_bytes());
         }
-        Ok(key)
+        Ok(())
     }
 
-    /// Whether `row`'s map key in this index is `key` (without allocating: point lookups check
-    /// every hint this way).
-    pub fn has_key(&self, row_id: u64, row: &[Datum], key: &[u8]) -> bool {
+    /// Runs `f` on the map key of `row` in this index, encoded into a reused buffer.
+    fn with_key<T>(&self, row_id: u64, row: &[Datum], f: impl FnOnce(FdwResult<&[u8]>) -> T) -> T {
         thread_local! {
             static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
         }
         BUF.with(|b| {
             let mut b = b.borrow_mut();
             b.clear();
-            let mut has_null = false;
-            for (i, &c) in self.columns.iter().enumerate() {
-                has_null |= row[c].is_null();
-                if self.classes[i].encode(&row[c], &mut b).is_err() {
-                    return false;
-                }
-            }
-            if !self.unique || has_null {
-                b.extend_from_slice(&row_id.to_be_bytes());
-            }
-            b.as_slice() == key
+            let r = self.encode_key(row_id, row, &mut b);
+            f(r.map(|()| b.as_slice()))
         })
+    }
+
+    /// The map key of `row` (whose row id is `row_id`) in this index.
+    pub fn entry_key(&self, row_id: u64, row: &[Datum]) -> FdwResult<Key> {
+        self.with_key(row_id, row, |k| k.map(Key::from_slice))
+    }
+
+    /// Whether `row`'s map key in this index is `key` (without allocating: point lookups check
+    /// every hint this way).
+    pub fn has_key(&self, row_id: u64, row: &[Datum], key: &[u8]) -> bool {
+        self.with_key(row_id, row, |k| k.is_ok_and(|k| k == key))
     }
 
     /// Whether two rows collide in this unique index (equal keys, none NULL).
@@ -136,14 +136,14 @@ impl Index {
     }
 
     /// Adds an entry unconditionally (index build, vacuum).
-    pub fn add(&self, key: Vec<u8>, rec: Arc<Record>) {
+    pub fn add(&self, key: Key, rec: Arc<Record>) {
         self.pool.alloc(entry_bytes(key.len()));
         self.map.insert(key, rec);
     }
 
     /// Adds entries unconditionally (checkpoint load), accounting their memory once. Entries in
     /// key order insert fastest: each lands next to the one before, on a hot search path.
-    pub fn add_batch(&self, entries: impl IntoIterator<Item = (Vec<u8>, Arc<Record>)>) {
+    pub fn add_batch(&self, entries: impl IntoIterator<Item = (Key, Arc<Record>)>) {
         // Staying pinned makes the skip list's own pin per insert a counter increment; repinning
         // now and then lets the epoch advance.
         let mut guard = crossbeam_epoch::pin();
@@ -160,19 +160,23 @@ impl Index {
 
     /// The record under full key `key` of a unique index, through the hint table when it has
     /// a valid hint (present, and `key` is its key in this index), else from the skip list.
-    /// `Ok(None)`: no entry under `key`. The record's version is not checked for the caller.
-    pub fn lookup_unique(&self, key: &[u8]) -> FdwResult<Option<Arc<Record>>> {
-        let Some(hints) = &self.hints else { return Ok(self.map.get(key).map(|e| e.value().clone())) };
+    /// `Ok(None)`: no entry under `key`. With the record comes the version word at which a hint
+    /// was verified to carry `key` (`None` when found by search): a reader that sees the same
+    /// version needs no second check. The record's visibility is not checked for the caller.
+    pub fn lookup_unique(&self, key: &[u8]) -> FdwResult<Option<(Arc<Record>, Option<u64>)>> {
+        let Some(hints) = &self.hints else { return Ok(self.map.get(key).map(|e| (e.value().clone(), None))) };
         if let Some(rec) = hints.get(key) {
-            if rec.with(|tid, data| tid & ABSENT == 0 && self.has_key(rec.row_id, data, key)) {
-                return Ok(Some(rec));
+            let verified =
+                rec.with(|tid, data| (tid & ABSENT == 0 && self.has_key(rec.row_id, data, key)).then_some(tid));
+            if verified.is_some() {
+                return Ok(Some((rec, verified)));
             }
         }
         let Some(rec) = self.map.get(key).and_then(|e| (!e.is_removed()).then(|| e.value().clone())) else {
             return Ok(None);
         };
         self.hint(key, &rec);
-        Ok(Some(rec))
+        Ok(Some((rec, None)))
     }
 
     /// Records where full key `key` of a unique index leads (a no-op for other indexes):

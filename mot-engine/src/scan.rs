@@ -18,7 +18,7 @@ use fdw_api::{err, Datum, Expr, FdwResult, ForeignScan, RowBatch, ScanParams, BA
 use parking_lot::Mutex;
 
 use crate::index::Index;
-use crate::key::{prefix_successor, TAG_NULL};
+use crate::key::{prefix_successor, Key, TAG_NULL};
 use crate::row::{Record, RowData, ABSENT, LOCK};
 use crate::table::Table;
 use crate::txn::{ScanRange, Txn};
@@ -290,7 +290,7 @@ impl MotScan {
                 self.emit_overlay_until(Some(key), out, params)?;
             }
             if self.limit_reached() {
-                self.stop_after(prev.as_ref().map(|p: &crossbeam_skiplist::map::Entry<'_, Vec<u8>, _>| p.key()));
+                self.stop_after(prev.as_ref().map(|p: &crossbeam_skiplist::map::Entry<'_, Key, _>| p.key().as_slice()));
                 return Ok(());
             }
             let rec = e.value();
@@ -298,15 +298,15 @@ impl MotScan {
             let masked =
                 txn.tables.get(&table_id).and_then(|tw| tw.entries.get(&rec.row_id)).is_some_and(|we| we.masks(snap));
             if !masked {
-                let seen = read_visible(&self.sink(), rec, key, |_| e.is_removed(), out, params)?;
+                let seen = read_visible(&self.sink(), rec, key, |_, _| e.is_removed(), out, params)?;
                 self.note_seen(&mut txn, rec, seen, serializable);
             }
             if self.limit_reached() {
-                self.stop_after(Some(key));
+                self.stop_after(Some(key.as_slice()));
                 return Ok(());
             }
             if out.len() >= BATCH_SIZE {
-                self.cursor = Some(key.clone());
+                self.cursor = Some(key.to_vec());
                 return Ok(());
             }
             prev = Some(e);
@@ -321,7 +321,7 @@ impl MotScan {
         self.done = true;
         self.exhausted = true;
         self.emit_overlay_until(None, out, params)?;
-        let Some(rec) = self.index.lookup_unique(key)? else { return Ok(()) };
+        let Some((rec, verified)) = self.index.lookup_unique(key)? else { return Ok(()) };
         let txn_arc = self.txn.clone();
         let mut txn = txn_arc.lock();
         let serializable = txn.serializable();
@@ -331,9 +331,11 @@ impl MotScan {
             .and_then(|tw| tw.entries.get(&rec.row_id))
             .is_some_and(|we| we.masks(self.snapshot));
         if !masked {
-            // Found by hash or by a search that may have raced a key change: check the key.
+            // Found by a search that may have raced a key change, or by hash at a version that
+            // may have changed since: check the key (a version is never reused, so the same
+            // version still carries the key it was verified with).
             let index = self.index.clone();
-            let moved = |data: &[Datum]| !index.has_key(rec.row_id, data, key);
+            let moved = |tid: u64, data: &[Datum]| verified != Some(tid) && !index.has_key(rec.row_id, data, key);
             let seen = read_visible(&self.sink(), &rec, key, moved, out, params)?;
             self.note_seen(&mut txn, &rec, seen, serializable);
         }
@@ -359,9 +361,9 @@ impl MotScan {
 
     /// Ends the scan early (LIMIT) after committed key `last`, so that only the part of the
     /// range actually traversed is validated.
-    fn stop_after(&mut self, last: Option<&Vec<u8>>) {
+    fn stop_after(&mut self, last: Option<&[u8]>) {
         if let Some(k) = last {
-            self.cursor = Some(k.clone());
+            self.cursor = Some(k.to_vec());
         }
         self.done = true;
     }
@@ -376,20 +378,20 @@ struct Sink<'a> {
 }
 
 /// Reads record `rec`, found under `key`, and emits it if it is visible: present, not `removed`
-/// from `key` (given the data read), and, when a committer holds it (it may be moving to
+/// from `key` (given the version and data read), and, when a committer holds it (it may be moving to
 /// another key), still carrying `key`. Returns the version read and whether the row passed the quals, or
 /// `None` if it was not visible.
 fn read_visible(
     sink: &Sink<'_>,
     rec: &Arc<Record>,
     key: &[u8],
-    removed: impl Fn(&[Datum]) -> bool,
+    removed: impl Fn(u64, &[Datum]) -> bool,
     out: &mut RowBatch,
     params: ScanParams<'_>,
 ) -> FdwResult<Option<(u64, bool)>> {
     rec.with(|tid, data| -> FdwResult<Option<(u64, bool)>> {
         let visible =
-            tid & ABSENT == 0 && (tid & LOCK == 0 || sink.index.has_key(rec.row_id, data, key)) && !removed(data);
+            tid & ABSENT == 0 && (tid & LOCK == 0 || sink.index.has_key(rec.row_id, data, key)) && !removed(tid, data);
         if !visible {
             return Ok(None);
         }

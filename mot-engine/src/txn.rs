@@ -58,7 +58,7 @@ use fdw_api::{err, Datum, FdwResult, IsolationLevel, TxnId};
 use crate::errors::{concurrent_update, serialization_failure, unique_violation};
 use crate::gc::Gc;
 use crate::index::{entry_bytes, Index};
-use crate::key::prefix_successor;
+use crate::key::{prefix_successor, Key};
 use crate::row::{data_bytes, unlocked, Record, RowData, ABSENT, LOCK, RECORD_OVERHEAD};
 use crate::table::{Table, TableState};
 
@@ -107,7 +107,7 @@ impl TableWrites {
     }
 
     fn overlay_key(index: &Index, row_id: u64, seq: u64, data: &[Datum]) -> FdwResult<Vec<u8>> {
-        let mut k = index.entry_key(row_id, data)?;
+        let mut k = index.entry_key(row_id, data)?.to_vec();
         k.extend_from_slice(&row_id.to_be_bytes());
         k.extend_from_slice(&seq.to_be_bytes());
         Ok(k)
@@ -180,12 +180,12 @@ struct Action {
     new: Option<RowData>,
     old: Option<RowData>,
     /// (index, old key) of entries to remove at install (key changed).
-    moves: Vec<(Arc<Index>, Vec<u8>)>,
+    moves: Vec<(Arc<Index>, Key)>,
 }
 
 struct Publication {
     index: Arc<Index>,
-    key: Vec<u8>,
+    key: Key,
     rec: Arc<Record>,
     replaced: Option<Arc<Record>>,
 }
@@ -493,7 +493,7 @@ impl Txn {
             match act {
                 Act::Insert => {
                     let Some(new) = cs.actions[i].new.clone() else { continue };
-                    publish(cs, &state, &state.heap, row_id.to_be_bytes().to_vec(), &rec, &new)?;
+                    publish(cs, &state, &state.heap, Key::row_id(row_id), &rec, &new)?;
                     for index in &state.indexes {
                         publish(cs, &state, index, index.entry_key(row_id, &new)?, &rec, &new)?;
                     }
@@ -616,7 +616,7 @@ fn publish(
     cs: &mut CommitState,
     state: &TableState,
     index: &Arc<Index>,
-    key: Vec<u8>,
+    key: Key,
     rec: &Arc<Record>,
     new: &[Datum],
 ) -> FdwResult<()> {

@@ -473,7 +473,8 @@ impl Session {
             }
             other => (other, None),
         };
-        let t0 = Instant::now();
+        // Only EXPLAIN ANALYZE reports planning time: a point query's two clock reads were 3% of it.
+        let t0 = explain_opts.is_some_and(|o| o.analyze).then(Instant::now);
         let cached = match (cache, explain_opts) {
             (Some(c), None) => c
                 .lock()
@@ -501,7 +502,7 @@ impl Session {
                 (physical, columns, locks)
             }
         };
-        let planning_ms = t0.elapsed().as_secs_f64() * 1000.0;
+        let planning_ms = t0.map_or(0.0, |t| t.elapsed().as_secs_f64() * 1000.0);
         let mut params_full = params.to_vec();
         params_full.resize(physical.num_params, Datum::Null);
         collect_wrappers(&physical, touched);

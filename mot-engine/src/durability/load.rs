@@ -25,11 +25,12 @@ use parking_lot::{Condvar, Mutex};
 use super::checkpoint::{read_segment_into, segment_table};
 use super::codec::{corrupt, Dec};
 use crate::engine::MotEngine;
+use crate::key::Key;
 use crate::row::{data_bytes, Record, RowData, RECORD_OVERHEAD};
 use crate::table::{Table, TableState};
 
 /// Entries for one heap or index, from one segment.
-type Batch = Vec<(Vec<u8>, Arc<Record>)>;
+type Batch = Vec<(Key, Arc<Record>)>;
 
 struct TableLoad {
     table: Arc<Table>,
@@ -269,7 +270,7 @@ fn decode(
         for (batch, key) in batches[1..].iter_mut().zip(keys.drain(..)) {
             batch.push((key, rec.clone()));
         }
-        batches[0].push((row_id.to_be_bytes().to_vec(), rec));
+        batches[0].push((Key::row_id(row_id), rec));
         max_row = max_row.max(row_id);
     }
     if !d.done() {

@@ -18,6 +18,7 @@ use fdw_api::{err, DdlCommand, ExecContext, FdwResult, IsolationLevel, Lsn, TxnI
 
 use super::codec::{corrupt, Dec, Enc};
 use crate::engine::MotEngine;
+use crate::key::Key;
 use crate::row::{data_bytes, Record, RowData, ABSENT, RECORD_OVERHEAD};
 use crate::table::Table;
 use crate::txn::Txn;
@@ -237,7 +238,7 @@ pub(crate) fn apply_row(engine: &MotEngine, t: &Arc<Table>, row_id: u64, new: Op
         (None, Some(new)) => {
             st.heap.pool.alloc(RECORD_OVERHEAD + data_bytes(&new));
             let rec = Arc::new(Record::present(row_id, new.clone(), version));
-            st.heap.add(key.to_vec(), rec.clone());
+            st.heap.add(Key::from_slice(&key), rec.clone());
             for index in &st.indexes {
                 index.add(index.entry_key(row_id, &new)?, rec.clone());
             }

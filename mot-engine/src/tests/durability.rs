@@ -178,7 +178,7 @@ fn index_state(db: &Db) -> Vec<(String, u64, Vec<(Vec<u8>, u64)>)> {
     for t in db.fdw.engine().tables() {
         let st = t.state();
         for index in std::iter::once(&st.heap).chain(&st.indexes) {
-            let entries = index.map.iter().map(|e| (e.key().clone(), e.value().row_id)).collect();
+            let entries = index.map.iter().map(|e| (e.key().to_vec(), e.value().row_id)).collect();
             out.push((format!("{}.{}", st.name, index.name), index.pool.bytes(), entries));
         }
         out.push((format!("{} live", st.name), t.live_rows(), Vec::new()));
