@@ -133,36 +133,51 @@ fn write_failure_at_nth_write_breaks_the_wal() {
     assert!(wal.insert(4, 0, 9, b"r").is_err());
 }
 
-#[test]
-fn group_commit_shares_fsyncs() {
+/// A WAL on a slow disk (each fsync takes `delay`): while one fsync runs, the other committers
+/// queue up behind it.
+fn slow_disk_wal(delay: Duration) -> (tempfile::TempDir, FaultyIo, Arc<Wal>) {
     let dir = tempfile::tempdir().unwrap();
     let io = FaultyIo::new();
-    // A slow disk: while one fsync runs, the other committers queue up behind it.
     io.set_skip_sync(true);
-    io.set_sync_delay(Duration::from_millis(3));
+    io.set_sync_delay(delay);
     let (wal, _) = Wal::open(dir.path(), opts_with_io(&io)).unwrap();
-    let wal = Arc::new(wal);
+    (dir, io, Arc::new(wal))
+}
+
+/// Runs `body(wal, t)` on `threads` committer threads started together; their results in order.
+fn run_committers<T: Send + 'static>(
+    wal: &Arc<Wal>,
+    threads: u64,
+    body: impl Fn(&Wal, u64) -> T + Send + Sync + 'static,
+) -> Vec<T> {
+    let barrier = Arc::new(Barrier::new(threads as usize));
+    let body = Arc::new(body);
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let (wal, barrier, body) = (Arc::clone(wal), Arc::clone(&barrier), Arc::clone(&body));
+            std::thread::spawn(move || {
+                barrier.wait();
+                body(&wal, t)
+            })
+        })
+        .collect();
+    handles.into_iter().map(|h| h.join().unwrap()).collect()
+}
+
+#[test]
+fn group_commit_shares_fsyncs() {
+    let (_dir, io, wal) = slow_disk_wal(Duration::from_millis(3));
     let threads = 16u64;
     let per = 25u64;
     let syncs_before = io.syncs();
     let flushes_before = wal.stats().flushes;
-    let barrier = Arc::new(Barrier::new(threads as usize));
-    let handles: Vec<_> = (0..threads)
-        .map(|t| {
-            let (wal, barrier) = (Arc::clone(&wal), Arc::clone(&barrier));
-            std::thread::spawn(move || {
-                barrier.wait();
-                for i in 0..per {
-                    let end = wal.insert(4, 0, t, &payload(t * 1000 + i, 200)).unwrap();
-                    wal.flush(end).unwrap();
-                    assert!(wal.flushed_lsn() >= end);
-                }
-            })
-        })
-        .collect();
-    for h in handles {
-        h.join().unwrap();
-    }
+    run_committers(&wal, threads, move |wal, t| {
+        for i in 0..per {
+            let end = wal.insert(4, 0, t, &payload(t * 1000 + i, 200)).unwrap();
+            wal.flush(end).unwrap();
+            assert!(wal.flushed_lsn() >= end);
+        }
+    });
     let commits = threads * per;
     let segment_syncs = io.syncs() - syncs_before;
     let flushes = wal.stats().flushes - flushes_before;
@@ -190,38 +205,25 @@ fn single_committer_fsyncs_each_commit() {
 
 #[test]
 fn fsync_failure_under_group_commit_wakes_every_waiter_with_the_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let io = FaultyIo::new();
-    io.set_skip_sync(true);
-    io.set_sync_delay(Duration::from_millis(2));
-    let (wal, _) = Wal::open(dir.path(), opts_with_io(&io)).unwrap();
-    let wal = Arc::new(wal);
+    let (dir, io, wal) = slow_disk_wal(Duration::from_millis(2));
     // Some rounds succeed first, so the failure hits a leader with committers parked behind it.
     io.fail_sync(io.syncs() + 6, Fault::Eio, false);
     let threads = 12u64;
-    let barrier = Arc::new(Barrier::new(threads as usize));
-    let handles: Vec<_> = (0..threads)
-        .map(|t| {
-            let (wal, barrier) = (Arc::clone(&wal), Arc::clone(&barrier));
-            std::thread::spawn(move || {
-                barrier.wait();
-                let mut acknowledged = Vec::new();
-                for i in 0..50u64 {
-                    let p = payload(t * 1000 + i, 100);
-                    match wal.insert(4, 0, t, &p).and_then(|end| wal.flush(end)) {
-                        Ok(()) => acknowledged.push(p),
-                        Err(e) => {
-                            assert!(matches!(e.kind, ErrorKind::Io | ErrorKind::Broken), "{e}");
-                            return (acknowledged, true);
-                        }
-                    }
+    let results = run_committers(&wal, threads, |wal, t| {
+        let mut acknowledged = Vec::new();
+        for i in 0..50u64 {
+            let p = payload(t * 1000 + i, 100);
+            match wal.insert(4, 0, t, &p).and_then(|end| wal.flush(end)) {
+                Ok(()) => acknowledged.push(p),
+                Err(e) => {
+                    assert!(matches!(e.kind, ErrorKind::Io | ErrorKind::Broken), "{e}");
+                    return (acknowledged, true);
                 }
-                (acknowledged, false)
-            })
-        })
-        .collect();
+            }
+        }
+        (acknowledged, false)
+    });
     // Every thread returns (none stays parked) and every one of them saw the failure.
-    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
     assert!(results.iter().all(|(_, failed)| *failed), "every committer sees the broken WAL");
     assert!(wal.is_broken());
     let acknowledged: Vec<Vec<u8>> = results.into_iter().flat_map(|(a, _)| a).collect();
