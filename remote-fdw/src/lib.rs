@@ -329,17 +329,8 @@ impl PushdownRoutine for PostgresFdw {
         let total =
             startup + sizes.iter().sum::<f64>() * 2.0 * CPU_TUPLE_COST + rows * (s.fdw_tuple_cost + CPU_TUPLE_COST);
         let source = Source::Join { kind: join.kind, tables, on: join.quals.clone() };
-        let output_types = source.output_types()?;
-        Ok(vec![ForeignPath {
-            rows,
-            cost: Cost::new(startup, total),
-            pathkeys: Vec::new(),
-            qual_support: vec![QualSupport::Exact; join.quals.len()],
-            param_quals: Vec::new(),
-            parallel_workers: 0,
-            label: None,
-            private: Some(Arc::new(RemotePath { source, output_types })),
-        }])
+        let exact = vec![QualSupport::Exact; join.quals.len()];
+        Ok(vec![remote_path(source, rows, Cost::new(startup, total), exact)?])
     }
 
     fn get_upper_paths(&self, upper: &UpperRelInfo) -> FdwResult<Vec<ForeignPath>> {
@@ -363,21 +354,10 @@ impl PushdownRoutine for PostgresFdw {
             aggregates: upper.aggregates.clone(),
             having: upper.having.clone(),
         };
-        let output_types = source.output_types()?;
         let startup = scan.total - rows * (s.fdw_tuple_cost + CPU_TUPLE_COST);
-        Ok(vec![ForeignPath {
-            rows,
-            cost: Cost::new(
-                startup.max(s.fdw_startup_cost),
-                scan.total + total * fdw_api::path::costs::CPU_OPERATOR_COST,
-            ),
-            pathkeys: Vec::new(),
-            qual_support: Vec::new(),
-            param_quals: Vec::new(),
-            parallel_workers: 0,
-            label: None,
-            private: Some(Arc::new(RemotePath { source, output_types })),
-        }])
+        let cost =
+            Cost::new(startup.max(s.fdw_startup_cost), scan.total + total * fdw_api::path::costs::CPU_OPERATOR_COST);
+        Ok(vec![remote_path(source, rows, cost, Vec::new())?])
     }
 
     /// An aggregation over a join of two tables pushed down as one remote query (postgres_fdw
@@ -415,17 +395,8 @@ impl PushdownRoutine for PostgresFdw {
             aggregates: upper.aggregates.clone(),
             having: upper.having.clone(),
         };
-        let output_types = source.output_types()?;
-        Ok(vec![ForeignPath {
-            rows,
-            cost: Cost::new(join_path.cost.startup.max(total - rows * (s.fdw_tuple_cost + CPU_TUPLE_COST)), total),
-            pathkeys: Vec::new(),
-            qual_support: Vec::new(),
-            param_quals: Vec::new(),
-            parallel_workers: 0,
-            label: None,
-            private: Some(Arc::new(RemotePath { source, output_types })),
-        }])
+        let startup = join_path.cost.startup.max(total - rows * (s.fdw_tuple_cost + CPU_TUPLE_COST));
+        Ok(vec![remote_path(source, rows, Cost::new(startup, total), Vec::new())?])
     }
 
     /// ORDER BY and LIMIT on a pushed-down join or aggregation (postgres_fdw's ORDERED and
@@ -542,4 +513,20 @@ impl TransactionRoutine for PostgresFdw {
         self.conns.end(xid);
         Ok(())
     }
+}
+
+/// A path that computes `source` on the remote server (a pushed-down join or aggregation):
+/// `rows` rows at `cost`, the path's quals handled as `qual_support` says.
+fn remote_path(source: Source, rows: f64, cost: Cost, qual_support: Vec<QualSupport>) -> FdwResult<ForeignPath> {
+    let output_types = source.output_types()?;
+    Ok(ForeignPath {
+        rows,
+        cost,
+        pathkeys: Vec::new(),
+        qual_support,
+        param_quals: Vec::new(),
+        parallel_workers: 0,
+        label: None,
+        private: Some(Arc::new(RemotePath { source, output_types })),
+    })
 }

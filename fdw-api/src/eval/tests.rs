@@ -239,7 +239,7 @@ fn wide_programs_use_heap_registers() {
 fn agg(func: AggFunc, arg: T, vals: &[Datum]) -> String {
     let (_, r) = match func {
         AggFunc::CountStar => crate::func::resolve_aggregate("count", &[], true),
-        _ => crate::func::resolve_aggregate(agg_name(func), std::slice::from_ref(&arg), false),
+        _ => crate::func::resolve_aggregate(func.sql_name(), std::slice::from_ref(&arg), false),
     }
     .unwrap()
     .unwrap();
@@ -262,23 +262,6 @@ fn agg(func: AggFunc, arg: T, vals: &[Datum]) -> String {
         assert_eq!(whole, merged, "{func:?}");
     }
     whole
-}
-
-fn agg_name(f: AggFunc) -> &'static str {
-    match f {
-        AggFunc::Count | AggFunc::CountStar => "count",
-        AggFunc::Sum => "sum",
-        AggFunc::Avg => "avg",
-        AggFunc::Min => "min",
-        AggFunc::Max => "max",
-        AggFunc::BoolAnd => "bool_and",
-        AggFunc::BoolOr => "bool_or",
-        AggFunc::StringAgg => "string_agg",
-        AggFunc::StddevSamp => "stddev_samp",
-        AggFunc::StddevPop => "stddev_pop",
-        AggFunc::VarSamp => "var_samp",
-        AggFunc::VarPop => "var_pop",
-    }
 }
 
 #[test]
