@@ -156,3 +156,30 @@ fn sorted_aggregation_when_hashing_is_off() {
     let text: Vec<String> = plan.rows.iter().map(|r| r[0].to_text()).collect();
     assert!(text[0].starts_with("GroupAggregate") && text.iter().any(|l| l.contains("Sort Key")), "{text:?}");
 }
+
+/// One memory budget per query (`query_memory_limit`), shared by its hash tables and sorts:
+/// past it the query fails with 53200 and the session goes on; the budget is a setting.
+#[test]
+fn query_memory_limit_bounds_a_query_and_names_itself() {
+    let db = Database::open_in_memory().unwrap();
+    let mut s = db.session();
+    assert_eq!(rows(&db, "SHOW query_memory_limit"), vec![vec!["1GB".to_string()]]);
+    let q = "SELECT count(*) FROM (SELECT g % 20000 AS k, count(*) FROM generate_series(1, 40000) g GROUP BY 1) t";
+    s.execute("SET query_memory_limit = '256kB'").unwrap();
+    let e = s.execute(q).unwrap_err();
+    assert_eq!((e.sqlstate.code(), e.message.as_str()), ("53200", "out of memory for query"));
+    let detail = e.detail.unwrap_or_default();
+    assert!(detail.contains("hash aggregate table") && detail.contains("query_memory_limit (256 kB)"), "{detail}");
+    // Two sorts of 2,000 rows each fit alone, not together: the budget is per query.
+    let one = "SELECT count(*) FROM (SELECT g FROM generate_series(1, 3000) g ORDER BY g DESC LIMIT 2999) a";
+    let both = "SELECT count(*) FROM (SELECT g FROM generate_series(1, 3000) g ORDER BY g DESC LIMIT 2999) a, \
+                (SELECT g FROM generate_series(1, 3000) g ORDER BY g LIMIT 2999) b WHERE a.g = b.g";
+    s.execute("SET query_memory_limit = '200kB'").unwrap();
+    assert_eq!(s.execute(one).unwrap().rows, vec![vec![Datum::Int8(2999)]]);
+    assert_eq!(s.execute(both).unwrap_err().sqlstate.code(), "53200");
+    let e = s.execute("SET query_memory_limit = '10kB'").unwrap_err();
+    assert_eq!(e.message, "10 kB is outside the valid range for parameter \"query_memory_limit\" (64 .. 2147483647)");
+    s.execute("RESET query_memory_limit").unwrap();
+    assert_eq!(s.execute(q).unwrap().rows, vec![vec![Datum::Int8(20000)]]);
+    assert_eq!(s.execute(both).unwrap().rows, vec![vec![Datum::Int8(2998)]]);
+}

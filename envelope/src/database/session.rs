@@ -247,6 +247,9 @@ impl Session {
     }
 
     fn run_inner(&mut self, stmt: &Statement, params: &[Datum], cache: Option<&PlanCache>) -> Result<QueryResult> {
+        if let Statement::Med(sql::med::MedStatement::Reset(name)) = stmt {
+            return self.settings.reset(name).map(|_| QueryResult::tag("RESET"));
+        }
         if let Statement::Sql(s) = stmt {
             match &**s {
                 ast::Statement::StartTransaction { .. } => return self.begin(s),
@@ -508,11 +511,13 @@ impl Session {
         collect_wrappers(&physical, touched);
         self.lock_relations(&locks, ctx)?;
         begin_wrappers(ctx, touched, self.txn.as_ref())?;
+        let exec_options =
+            crate::exec::ExecOptions { memory_limit: (self.settings.query_memory_limit_kb as usize) << 10 };
         if let Some(opts) = explain_opts {
             let mut lines;
             if opts.analyze {
                 let t1 = Instant::now();
-                let (_rows, stats) = crate::exec::execute_analyze(&physical, &params_full, ctx)?;
+                let (_rows, stats) = crate::exec::execute_analyze_with(&physical, &params_full, ctx, &exec_options)?;
                 let exec_ms = t1.elapsed().as_secs_f64() * 1000.0;
                 lines = explain(&physical, opts, Some(&stats));
                 lines.push(format!("Planning Time: {planning_ms:.3} ms"));
@@ -528,7 +533,7 @@ impl Session {
                 returns_rows: true,
             });
         }
-        let rows = crate::exec::execute(&physical, &params_full, ctx)?;
+        let rows = crate::exec::execute_with(&physical, &params_full, ctx, &exec_options)?;
         if let Node::Modify(m) = &physical.root.node {
             let verb = match m.kind {
                 fdw_api::ModifyKind::Insert => "INSERT 0",

@@ -16,6 +16,8 @@ pub(super) struct Settings {
     pub planner: PlannerSettings,
     pub isolation: IsolationLevel,
     pub work_mem_kb: u64,
+    /// The executor's hard memory budget per query (see `ExecOptions::memory_limit`).
+    pub query_memory_limit_kb: u64,
     /// Whether COMMIT waits for its WAL record to be durable (every value but `off`; there is
     /// no replication, so `local`, `remote_write` and `remote_apply` behave as `on`).
     pub synchronous_commit: bool,
@@ -28,6 +30,7 @@ impl Default for Settings {
             planner: PlannerSettings::default(),
             isolation: IsolationLevel::ReadCommitted,
             work_mem_kb: 4096,
+            query_memory_limit_kb: (crate::exec::DEFAULT_MEMORY_LIMIT >> 10) as u64,
             synchronous_commit: true,
             extra: vec![
                 ("client_encoding".into(), "UTF8".into()),
@@ -76,12 +79,34 @@ impl Settings {
             other => return Err(fdw_api::FdwError::feature(format!("SET form not supported: {other}"))),
         };
         let value = values.iter().map(value_text).collect::<Vec<_>>().join(", ");
-        let reset = value.eq_ignore_ascii_case("default");
-        match name.as_str() {
-            "enable_hashjoin" => self.planner.enable_hashjoin = reset || on_off(&value, &name)?,
-            "enable_mergejoin" => self.planner.enable_mergejoin = reset || on_off(&value, &name)?,
-            "enable_nestloop" => self.planner.enable_nestloop = reset || on_off(&value, &name)?,
-            "enable_hashagg" => self.planner.enable_hashagg = reset || on_off(&value, &name)?,
+        if value.eq_ignore_ascii_case("default") {
+            return self.reset(&name);
+        }
+        self.assign(&name, value, false)
+    }
+
+    /// `RESET name` (as `SET name TO DEFAULT`), `RESET ALL`; `RESET ROLE` and
+    /// `RESET SESSION AUTHORIZATION` change nothing (there are no roles to switch to).
+    pub fn reset(&mut self, name: &str) -> FdwResult<()> {
+        match name {
+            "all" => {
+                *self = Settings::default();
+                Ok(())
+            }
+            "role" | "session_authorization" => Ok(()),
+            _ => {
+                let default = Settings::default().extra.into_iter().find(|(k, _)| k == name).map(|(_, v)| v);
+                self.assign(name, default.unwrap_or_default(), true)
+            }
+        }
+    }
+
+    fn assign(&mut self, name: &str, value: String, reset: bool) -> FdwResult<()> {
+        match name {
+            "enable_hashjoin" => self.planner.enable_hashjoin = reset || on_off(&value, name)?,
+            "enable_mergejoin" => self.planner.enable_mergejoin = reset || on_off(&value, name)?,
+            "enable_nestloop" => self.planner.enable_nestloop = reset || on_off(&value, name)?,
+            "enable_hashagg" => self.planner.enable_hashagg = reset || on_off(&value, name)?,
             "max_parallel_workers_per_gather" => {
                 self.planner.max_parallel_workers = if reset {
                     PlannerSettings::default().max_parallel_workers
@@ -91,13 +116,28 @@ impl Settings {
                     })?
                 }
             }
-            "work_mem" => {
-                self.work_mem_kb = if reset {
-                    4096
+            "work_mem" | "query_memory_limit" => {
+                let kb = if reset {
+                    None
                 } else {
-                    parse_memory(&value).ok_or_else(|| {
-                        err!(INVALID_PARAMETER_VALUE, "invalid value for parameter \"work_mem\": \"{}\"", value)
-                    })?
+                    let kb = parse_memory(&value).ok_or_else(|| {
+                        err!(INVALID_PARAMETER_VALUE, "invalid value for parameter \"{}\": \"{}\"", name, value)
+                    })?;
+                    if !(64..=i32::MAX as u64).contains(&kb) {
+                        return Err(err!(
+                            INVALID_PARAMETER_VALUE,
+                            "{} kB is outside the valid range for parameter \"{}\" (64 .. 2147483647)",
+                            kb,
+                            name
+                        ));
+                    }
+                    Some(kb)
+                };
+                let d = Settings::default();
+                if name == "work_mem" {
+                    self.work_mem_kb = kb.unwrap_or(d.work_mem_kb);
+                } else {
+                    self.query_memory_limit_kb = kb.unwrap_or(d.query_memory_limit_kb);
                 }
             }
             "default_transaction_isolation" | "transaction_isolation" => {
@@ -159,6 +199,7 @@ impl Settings {
             "enable_hashagg" => b(self.planner.enable_hashagg),
             "max_parallel_workers_per_gather" => self.planner.max_parallel_workers.to_string(),
             "work_mem" => format_memory(self.work_mem_kb),
+            "query_memory_limit" => format_memory(self.query_memory_limit_kb),
             "transaction isolation level" | "transaction_isolation" | "default_transaction_isolation" => {
                 match self.isolation {
                     IsolationLevel::ReadCommitted => "read committed",
@@ -202,7 +243,7 @@ fn parse_memory(v: &str) -> Option<u64> {
         "TB" => 1024 * 1024 * 1024,
         _ => return None,
     };
-    Some(n * mult)
+    n.checked_mul(mult)
 }
 
 fn format_memory(kb: u64) -> String {

@@ -205,7 +205,7 @@ impl AggregateOp {
     /// Plain and hashed: consumes the input and computes every group.
     fn compute(&mut self, cx: &mut Cx<'_>) -> FdwResult<()> {
         let n = self.specs.len();
-        let mut mem = MemTracker::new("hash aggregate table", cx.work_mem());
+        let mut mem = MemTracker::new("hash aggregate table", cx.memory());
         let mut groups = Groups::new(&self.specs);
         let mut table = KeyTable::new(self.kinds.clone());
         if self.strategy == AggStrategy::Plain {
@@ -254,7 +254,7 @@ impl AggregateOp {
         let n = self.specs.len();
         let mut groups = self.sorted_groups.take().unwrap_or_else(|| Groups::new(&self.specs));
         let mut mem =
-            self.sorted_mem.take().unwrap_or_else(|| MemTracker::new("aggregate DISTINCT values", cx.work_mem()));
+            self.sorted_mem.take().unwrap_or_else(|| MemTracker::new("aggregate DISTINCT values", cx.memory()));
         let start = out.len();
         while out.len() - start < max && !self.sorted_done {
             let Some(row) = self.input.next_row(cx)? else {

@@ -1,5 +1,5 @@
 //! What every operator reads besides its input: the parameter slots, the sub-plan states, the
-//! statement's `ExecContext`, the executor options and (for EXPLAIN ANALYZE) the statistics.
+//! statement's `ExecContext`, the query's memory budget and (for EXPLAIN ANALYZE) the statistics.
 //!
 //! Borrowing: an operator evaluates expressions that may run sub-plans, and a sub-plan run
 //! writes parameter slots and drives another operator tree. So the context is split: `Cx`
@@ -9,10 +9,12 @@
 //! parameter vector, so the caller's slots are never written behind its back.
 
 use std::cell::RefCell;
+use std::sync::Arc;
 
 use fdw_api::eval::{EvalContext, Program};
 use fdw_api::{Datum, ExecContext, Expr, FdwError, FdwResult};
 
+use super::keys::QueryMemory;
 use super::subplan::{Runner, SubPlans};
 use super::NodeStats;
 use crate::plan::physical::PhysicalQuery;
@@ -20,22 +22,26 @@ use crate::plan::physical::PhysicalQuery;
 /// Knobs of one execution.
 #[derive(Clone, Debug)]
 pub struct ExecOptions {
-    /// Byte budget of each hash table, sort buffer and materialized input (PostgreSQL's
-    /// `work_mem`, but a hard limit: spilling to disk is future work, so past it the query
-    /// fails with `out of memory` (53200) instead of silently eating the machine).
-    pub work_mem: usize,
+    /// Byte budget of the hash tables, sort buffers and materialized inputs of one execution,
+    /// all together (the `query_memory_limit` setting). A hard limit: spilling to disk is
+    /// future work, so past it the query fails with `out of memory for query` (53200) instead
+    /// of eating the machine.
+    pub memory_limit: usize,
 }
+
+/// The default `query_memory_limit`: 1 GB.
+pub const DEFAULT_MEMORY_LIMIT: usize = 1 << 30;
 
 impl Default for ExecOptions {
     fn default() -> Self {
-        ExecOptions { work_mem: 1 << 30 }
+        ExecOptions { memory_limit: DEFAULT_MEMORY_LIMIT }
     }
 }
 
 /// Read-only state shared by every operator of one execution.
 pub(crate) struct Env<'q> {
     pub exec: &'q ExecContext,
-    pub options: &'q ExecOptions,
+    pub memory: Arc<QueryMemory>,
     #[allow(dead_code)]
     pub query: &'q PhysicalQuery,
     /// Per-node statistics when instrumenting (EXPLAIN ANALYZE), indexed by pre-order number.
@@ -154,8 +160,8 @@ impl Cx<'_> {
         }
     }
 
-    /// The byte budget of one memory-hungry operator.
-    pub fn work_mem(&self) -> usize {
-        self.env.options.work_mem
+    /// The execution's memory budget, which every memory-hungry operator draws on.
+    pub fn memory(&self) -> &Arc<QueryMemory> {
+        &self.env.memory
     }
 }

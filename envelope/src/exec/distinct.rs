@@ -26,7 +26,7 @@ impl DistinctOp {
             seen: KeyTable::new(kinds.clone()),
             kinds,
             prev: None,
-            mem: MemTracker::new("hash table of DISTINCT", usize::MAX),
+            mem: MemTracker::unbounded("hash table of DISTINCT"),
             buf: Vec::new(),
         }
     }
@@ -34,7 +34,7 @@ impl DistinctOp {
     fn reset(&mut self, cx: &Cx<'_>) {
         self.seen.clear();
         self.prev = None;
-        self.mem = MemTracker::new("hash table of DISTINCT", cx.work_mem());
+        self.mem = MemTracker::new("hash table of DISTINCT", cx.memory());
     }
 }
 

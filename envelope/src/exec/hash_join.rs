@@ -104,7 +104,7 @@ impl HashJoinOp {
             self.inner.rescan(cx)?;
         }
         self.inner_fresh = false;
-        let mut mem = MemTracker::new("hash join table", cx.work_mem());
+        let mut mem = MemTracker::new("hash join table", cx.memory());
         let keep_null = self.spec.keeps_unmatched_inner();
         let mut t = JoinTable {
             keys: KeyTable::new(self.kinds.clone()),

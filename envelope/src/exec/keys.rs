@@ -12,6 +12,9 @@
 
 use std::cmp::Ordering;
 use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
 
 use fdw_api::types::compare;
 use fdw_api::{DataType, Datum, FdwError, FdwResult, SqlState};
@@ -83,15 +86,15 @@ pub(crate) fn row_bytes(row: &[Datum]) -> usize {
     n
 }
 
-/// The error of an operator whose memory passed the budget.
+/// The error of a query whose in-memory state passed its budget.
 pub(crate) fn out_of_memory(what: &str, limit: usize) -> FdwError {
-    FdwError::new(
-        SqlState::OUT_OF_MEMORY,
-        format!("out of memory: {what} exceeds the executor memory limit of {}", format_bytes(limit)),
-    )
-    .with_detail(
-        "The executor keeps hash tables, sorts and materialized rows in memory; spilling to disk is not implemented.",
-    )
+    FdwError::new(SqlState::OUT_OF_MEMORY, "out of memory for query")
+        .with_detail(format!(
+            "The {what}, with the query's other hash tables, sorts and materialized rows, needs more than \
+             query_memory_limit ({}); spilling to disk is not implemented.",
+            format_bytes(limit)
+        ))
+        .with_hint("Raise the limit, for example SET query_memory_limit = '4GB'.")
 }
 
 fn format_bytes(n: usize) -> String {
@@ -106,28 +109,99 @@ fn format_bytes(n: usize) -> String {
     }
 }
 
-/// Counts the bytes of one operator's buffered state against the budget.
+/// The memory budget of one execution, shared by all its operators (`query_memory_limit`).
+#[derive(Debug)]
+pub(crate) struct QueryMemory {
+    limit: usize,
+    used: AtomicUsize,
+}
+
+impl QueryMemory {
+    pub fn new(limit: usize) -> Arc<QueryMemory> {
+        Arc::new(QueryMemory { limit, used: AtomicUsize::new(0) })
+    }
+
+    /// Takes `bytes` from the budget, or nothing if that would pass the limit.
+    fn reserve(&self, bytes: usize) -> bool {
+        let before = self.used.fetch_add(bytes, Relaxed);
+        if before.saturating_add(bytes) > self.limit {
+            self.used.fetch_sub(bytes, Relaxed);
+            return false;
+        }
+        true
+    }
+
+    fn release(&self, bytes: usize) {
+        self.used.fetch_sub(bytes, Relaxed);
+    }
+}
+
+/// Reservations from the query's budget are made in chunks of this size (or what is left), so
+/// that counting a row is an addition, not an atomic operation.
+const MEM_CHUNK: usize = 256 << 10;
+
+/// Counts the bytes of one operator's buffered state against its query's budget.
 #[derive(Debug)]
 pub(crate) struct MemTracker {
     what: &'static str,
-    limit: usize,
+    budget: Option<Arc<QueryMemory>>,
     used: usize,
+    /// Bytes taken from the budget (at least `used`).
+    reserved: usize,
 }
 
 impl MemTracker {
-    pub fn new(what: &'static str, limit: usize) -> Self {
-        MemTracker { what, limit, used: 0 }
+    pub fn new(what: &'static str, budget: &Arc<QueryMemory>) -> Self {
+        MemTracker { what, budget: Some(budget.clone()), used: 0, reserved: 0 }
     }
+
+    /// A tracker with no budget (operators before they are opened).
+    pub fn unbounded(what: &'static str) -> Self {
+        MemTracker { what, budget: None, used: 0, reserved: 0 }
+    }
+
     #[inline]
     pub fn add(&mut self, bytes: usize) -> FdwResult<()> {
         self.used += bytes;
-        if self.used > self.limit {
-            return Err(out_of_memory(self.what, self.limit));
+        if self.used > self.reserved {
+            if let Err(e) = self.grow() {
+                self.used -= bytes;
+                return Err(e);
+            }
         }
         Ok(())
     }
+
+    #[cold]
+    fn grow(&mut self) -> FdwResult<()> {
+        let Some(budget) = &self.budget else {
+            self.reserved = self.used;
+            return Ok(());
+        };
+        let need = self.used - self.reserved;
+        // A whole chunk if the budget has it, else exactly what is needed.
+        for want in [need.max(MEM_CHUNK), need] {
+            if budget.reserve(want) {
+                self.reserved += want;
+                return Ok(());
+            }
+        }
+        Err(out_of_memory(self.what, budget.limit))
+    }
+
+    /// Forgets the operator's state (it was dropped) and gives its bytes back to the budget.
     pub fn reset(&mut self) {
+        if let Some(b) = &self.budget {
+            b.release(self.reserved);
+        }
         self.used = 0;
+        self.reserved = 0;
+    }
+}
+
+impl Drop for MemTracker {
+    fn drop(&mut self) {
+        self.reset();
     }
 }
 
@@ -292,11 +366,26 @@ mod tests {
     }
 
     #[test]
-    fn memory_tracker_fails_past_the_limit() {
-        let mut m = MemTracker::new("hash table", 1 << 20);
-        assert!(m.add(1000).is_ok());
-        let e = m.add(1 << 20).unwrap_err();
+    fn memory_trackers_share_the_query_budget() {
+        let budget = QueryMemory::new(1 << 20);
+        let mut a = MemTracker::new("hash table", &budget);
+        let mut b = MemTracker::new("sort", &budget);
+        assert!(a.add(600 << 10).is_ok());
+        // Alone within the limit, together past it.
+        let e = b.add(600 << 10).unwrap_err();
         assert_eq!(e.sqlstate, SqlState::OUT_OF_MEMORY);
-        assert!(e.message.contains("1 MB"), "{}", e.message);
+        assert_eq!(e.message, "out of memory for query");
+        let detail = e.detail.clone().unwrap_or_default();
+        assert!(detail.contains("sort") && detail.contains("query_memory_limit (1 MB)"), "{detail}");
+        // What an operator frees (or a dropped operator held) is available again.
+        a.reset();
+        assert!(b.add(600 << 10).is_ok());
+        drop(b);
+        assert_eq!(budget.used.load(Relaxed), 0);
+        // The last bytes of the budget can be used (no chunk rounding at the edge).
+        let mut c = MemTracker::new("hash table", &budget);
+        assert!(c.add((1 << 20) - 1).is_ok());
+        assert!(c.add(1).is_ok());
+        assert!(c.add(1).is_err());
     }
 }

@@ -28,7 +28,7 @@ impl MaterializeOp {
             cache: Vec::new(),
             pos: 0,
             input_done: false,
-            mem: MemTracker::new("materialized rows", usize::MAX),
+            mem: MemTracker::unbounded("materialized rows"),
         }
     }
 
@@ -36,7 +36,7 @@ impl MaterializeOp {
         self.cache.clear();
         self.pos = 0;
         self.input_done = false;
-        self.mem = MemTracker::new("materialized rows", cx.work_mem());
+        self.mem = MemTracker::new("materialized rows", cx.memory());
     }
 }
 

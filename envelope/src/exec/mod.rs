@@ -16,9 +16,9 @@
 //! Caching operators decide at build time whether their input reads slots written from
 //! outside (`deps.rs`) and, if not, replay their cached result on rescan.
 //!
-//! Memory: hash tables, sorts and materialized inputs count their bytes against
-//! `ExecOptions::work_mem` and fail with `out of memory` (53200) past it; spilling to disk is
-//! future work.
+//! Memory: hash tables, sorts and materialized inputs count their bytes against one budget per
+//! execution, `ExecOptions::memory_limit` (the `query_memory_limit` setting), and the query fails
+//! with `out of memory for query` (53200) past it; spilling to disk is future work.
 
 mod aggregate;
 mod append;
@@ -50,11 +50,12 @@ use std::cell::RefCell;
 
 use fdw_api::{Datum, ExecContext, FdwResult, Row, BATCH_SIZE};
 
-pub use context::ExecOptions;
+pub use context::{ExecOptions, DEFAULT_MEMORY_LIMIT};
 
 use crate::plan::physical::{Node, PhysicalQuery, Plan};
 use context::{CExpr, Cx, Env};
 use deps::ParamDeps;
+use keys::QueryMemory;
 use subplan::SubPlans;
 
 /// Per-node runtime statistics for EXPLAIN ANALYZE, in the same pre-order as the plan tree
@@ -121,7 +122,7 @@ fn run(
     }
     let env = Env {
         exec: ctx,
-        options,
+        memory: QueryMemory::new(options.memory_limit),
         query,
         stats: instrument.then(|| RefCell::new(vec![NodeStats::default(); builder.next_id])),
     };

@@ -54,7 +54,7 @@ impl NestedLoopOp {
             inner_matched: Vec::new(),
             inner_idx: 0,
             unmatched_pos: 0,
-            mem: MemTracker::new("nested loop inner side", usize::MAX),
+            mem: MemTracker::unbounded("nested loop inner side"),
             scratch: Vec::new(),
         }
     }
@@ -89,7 +89,7 @@ impl NestedLoopOp {
         if !self.params.is_empty() {
             return Err(FdwError::internal("nested loop right/full join with a parameterized inner side"));
         }
-        self.mem = MemTracker::new("nested loop inner side", cx.work_mem());
+        self.mem = MemTracker::new("nested loop inner side", cx.memory());
         self.start_inner(cx)?;
         let mut rows = Vec::new();
         loop {

@@ -45,7 +45,7 @@ impl RecursiveUnionOp {
             all,
             table,
             seen: KeyTable::new(kinds),
-            mem: MemTracker::new("recursive union rows", usize::MAX),
+            mem: MemTracker::unbounded("recursive union rows"),
             next: Vec::new(),
             in_base: true,
             rounds: 0,
@@ -55,7 +55,7 @@ impl RecursiveUnionOp {
 
     fn reset(&mut self, cx: &Cx<'_>) {
         self.seen.clear();
-        self.mem = MemTracker::new("recursive union rows", cx.work_mem());
+        self.mem = MemTracker::new("recursive union rows", cx.memory());
         self.next.clear();
         self.table.0.borrow_mut().clear();
         self.in_base = true;

@@ -41,7 +41,7 @@ impl SetOpOp {
             phase: 0,
             emit_id: 0,
             emit_left: 0,
-            mem: MemTracker::new("set operation hash table", usize::MAX),
+            mem: MemTracker::unbounded("set operation hash table"),
             buf: Vec::new(),
         }
     }
@@ -52,7 +52,7 @@ impl SetOpOp {
         self.phase = 0;
         self.emit_id = 0;
         self.emit_left = 0;
-        self.mem = MemTracker::new("set operation hash table", cx.work_mem());
+        self.mem = MemTracker::new("set operation hash table", cx.memory());
     }
 
     fn next_union(&mut self, cx: &mut Cx<'_>, out: &mut Vec<Row>, max: usize) -> FdwResult<()> {

@@ -115,7 +115,7 @@ impl SortOp {
             rows: Vec::new(),
             ready: false,
             pos: 0,
-            mem: MemTracker::new("sort", usize::MAX),
+            mem: MemTracker::unbounded("sort"),
         })
     }
 
@@ -133,7 +133,7 @@ impl SortOp {
 
     fn fill(&mut self, cx: &mut Cx<'_>) -> FdwResult<()> {
         self.rows.clear();
-        self.mem = MemTracker::new("sort", cx.work_mem());
+        self.mem = MemTracker::new("sort", cx.memory());
         let keep = self.keep();
         if keep > 0 {
             let mut batch = Vec::new();

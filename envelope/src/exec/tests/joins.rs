@@ -192,9 +192,11 @@ fn hash_join_fails_cleanly_past_the_memory_limit() {
         inner_keys: vec![col(0, I)],
         qual: None,
     };
-    let err = run_with(&query(plan(node, &[I, T, I, T])), &ExecOptions { work_mem: 200 }).unwrap_err();
+    let err = run_with(&query(plan(node, &[I, T, I, T])), &ExecOptions { memory_limit: 200 }).unwrap_err();
     assert_eq!(err.sqlstate, SqlState::OUT_OF_MEMORY);
-    assert!(err.message.contains("200 bytes"), "{}", err.message);
+    assert_eq!(err.message, "out of memory for query");
+    let detail = err.detail.unwrap_or_default();
+    assert!(detail.contains("hash join table") && detail.contains("(200 bytes)"), "{detail}");
     // Every scan was ended despite the error.
     let log = f.log.lock().unwrap();
     assert_eq!(log.begins, log.ends);
