@@ -3,6 +3,7 @@
 //! common values, histogram) when present, PostgreSQL's default selectivities otherwise.
 
 use fdw_api::path::costs::{CPU_OPERATOR_COST, CPU_TUPLE_COST};
+use fdw_api::types::compare::cmp_bpchar;
 use fdw_api::{BinaryOp, ColumnStats, DataType, Datum, Expr, UnaryOp};
 
 /// PostgreSQL's defaults (selfuncs.h).
@@ -116,7 +117,11 @@ fn eq_sel<'a>(a: &Expr, b: &Expr, col: &dyn Fn(usize) -> Option<ColInfo<'a>>) ->
         if value.is_null() {
             return 0.0;
         }
-        if let Some((_, f)) = stats.mcv.iter().find(|(m, _)| m == value) {
+        // `char(n)` values equal when they differ only in trailing blanks ('BUILDING' and
+        // the stored 'BUILDING  ').
+        let bpchar = matches!(strip(c), Expr::Column { ty: DataType::Char(_), .. });
+        let equal = |m: &Datum| if bpchar { cmp_bpchar(m, value).is_eq() } else { m == value };
+        if let Some((_, f)) = stats.mcv.iter().find(|(m, _)| equal(m)) {
             return *f;
         }
     }
@@ -302,5 +307,30 @@ mod tests {
         assert!((by_timestamp - by_date).abs() < 1e-9, "{by_timestamp}");
         let noon = selectivity(&lt(cast, Datum::Timestamp(250 * USECS_PER_DAY + USECS_PER_DAY / 2)), &col);
         assert_eq!(noon, DEFAULT_INEQ_SEL);
+    }
+
+    /// `char(n)` equality finds its most common value whatever the trailing blanks (a
+    /// `c_mktsegment = 'BUILDING'` is a fifth of `customer`, not a row).
+    #[test]
+    fn bpchar_equality_matches_most_common_values_without_trailing_blanks() {
+        let mcv = ["AUTOMOBILE", "BUILDING  ", "FURNITURE ", "HOUSEHOLD ", "MACHINERY "];
+        let stats = ColumnStats {
+            null_frac: 0.0,
+            n_distinct: 5.0,
+            avg_width: 10,
+            mcv: mcv.iter().map(|m| (Datum::text(m), 0.2)).collect(),
+            histogram: Vec::new(),
+        };
+        let col = |_: usize| Some(ColInfo { stats: Some(&stats), rel_rows: 150_000.0 });
+        let eq = |ty: DataType, value: &str| Expr::Binary {
+            op: BinaryOp::Eq,
+            left: Box::new(Expr::Column { index: 0, ty }),
+            right: Box::new(Expr::Const { ty: DataType::Char(None), value: Datum::text(value) }),
+            ty: DataType::Bool,
+        };
+        assert_eq!(selectivity(&eq(DataType::Char(Some(10)), "BUILDING"), &col), 0.2);
+        assert_eq!(selectivity(&eq(DataType::Char(Some(10)), "OTHER"), &col), 0.0);
+        // Text keeps its blanks significant.
+        assert_eq!(selectivity(&eq(DataType::Text, "BUILDING"), &col), 0.0);
     }
 }
