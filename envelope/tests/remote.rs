@@ -177,17 +177,24 @@ fn remote_rows(scratch: &Scratch) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn update_and_delete_run_as_one_remote_statement_when_pushable() {
+/// A scratch database with `t (a int PRIMARY KEY, b text)` holding rows 1..=`rows` (`b` is
+/// `'v' || a`), and a session of ours over it.
+fn remote_t(rows: u32) -> (Scratch, envelope::Session) {
     let scratch = Scratch::new();
     scratch
         .client()
-        .batch_execute(
+        .batch_execute(&format!(
             "CREATE TABLE t (a int PRIMARY KEY, b text);
-             INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 10) g;",
-        )
+             INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, {rows}) g;"
+        ))
         .unwrap();
-    let mut s = envelope_on(&scratch);
+    let s = envelope_on(&scratch);
+    (scratch, s)
+}
+
+#[test]
+fn update_and_delete_run_as_one_remote_statement_when_pushable() {
+    let (scratch, mut s) = remote_t(10);
 
     // UPDATE with constant and column expressions: PostgreSQL's postgres_fdw plan shape.
     let q = "UPDATE t SET b = 'x' WHERE a = 1";
@@ -232,15 +239,7 @@ fn update_and_delete_run_as_one_remote_statement_when_pushable() {
 
 #[test]
 fn update_and_delete_fall_back_to_row_by_row_when_not_pushable() {
-    let scratch = Scratch::new();
-    scratch
-        .client()
-        .batch_execute(
-            "CREATE TABLE t (a int PRIMARY KEY, b text);
-             INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 6) g;",
-        )
-        .unwrap();
-    let mut s = envelope_on(&scratch);
+    let (scratch, mut s) = remote_t(6);
 
     // A qual with a function that is not shipped (upper depends on the remote locale).
     let q = "UPDATE t SET b = 'y' WHERE upper(b) = 'V3'";

@@ -362,19 +362,28 @@ mod tests {
     }
 
     /// The fast and the general path agree on records without special bytes.
+    /// Splits `data` record by record with `fast` (its fast path offered the whole rest) and
+    /// `general` (no special byte known, so the general path), checking that both agree.
+    /// Returns the records split and the position after the last.
+    fn split_both_ways(fast: &mut Tokenizer, general: &mut Tokenizer, data: &[u8]) -> (usize, usize) {
+        let (mut pos, mut records) = (0, 0);
+        while pos < data.len() {
+            let f = fast.next_record(data, pos, data.len(), false).unwrap();
+            let g = general.next_record(data, pos, pos, false).unwrap();
+            assert_eq!(f, g);
+            assert_eq!(fast.fields, general.fields);
+            let Step::Record { next, .. } = f else { panic!("expected a record, got {f:?}") };
+            pos = next;
+            records += 1;
+        }
+        (records, pos)
+    }
+
     #[test]
     fn fast_and_general_paths_agree() {
         for (csv, data) in [(true, &b"a,,bc\n\n1,2\n"[..]), (false, &b"a\t\tbc\n\n1\t2\n"[..])] {
             let (mut fast, mut general) = (tokenizer(csv), tokenizer(csv));
-            let mut pos = 0;
-            while pos < data.len() {
-                let f = fast.next_record(data, pos, data.len(), false).unwrap();
-                let g = general.next_record(data, pos, pos, false).unwrap();
-                assert_eq!(f, g);
-                assert_eq!(fast.fields, general.fields);
-                let Step::Record { next, .. } = f else { panic!("expected a record, got {f:?}") };
-                pos = next;
-            }
+            let (_, pos) = split_both_ways(&mut fast, &mut general, data);
             assert_eq!(fast.next_record(data, pos, pos, false).unwrap(), Step::NeedMore);
             assert_eq!(fast.next_record(data, pos, pos, true).unwrap(), Step::Eof);
         }
@@ -391,18 +400,7 @@ mod tests {
         let (mut fast, mut general) = (Tokenizer::new(&opts), Tokenizer::new(&opts));
         fast.eol = Eol::Nl;
         general.eol = Eol::Nl;
-        let mut pos = 0;
-        let mut records = 0;
-        while pos < data.len() {
-            let f = fast.next_record(data, pos, data.len(), false).unwrap();
-            let g = general.next_record(data, pos, pos, false).unwrap();
-            assert_eq!(f, g);
-            assert_eq!(fast.fields, general.fields);
-            let Step::Record { next, .. } = f else { panic!("expected a record, got {f:?}") };
-            pos = next;
-            records += 1;
-        }
-        assert_eq!(records, 4);
+        assert_eq!(split_both_ways(&mut fast, &mut general, data).0, 4);
         // A record cut by the end of the data (no newline yet) is not taken by the fast path.
         assert_eq!(fast.fast(b"abc|defghijkl|mn", 0, 16), None);
     }
