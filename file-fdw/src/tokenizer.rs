@@ -7,7 +7,8 @@
 //!
 //! Two paths produce the same spans:
 //! - the fast path handles a record with no special byte (CSV quote, text backslash, carriage
-//!   return): one pass a word at a time over delimiters and newlines;
+//!   return): one pass sixteen bytes at a time over delimiters and newlines (SSE2
+//!   compares on x86_64, the crate's one `unsafe` call; word arithmetic elsewhere);
 //! - the general path is a byte-at-a-time state machine for everything else: quotes and
 //!   escapes, backslash escapes, `\r\n` and `\r` line endings and their consistency checks
 //!   (`unquoted carriage return found in data`), the `\.` end-of-data marker and the
@@ -62,7 +63,52 @@ pub enum TokError {
     Unterminated { end: usize },
 }
 
+/// A 16-byte block's matches: bit `i` of the first mask is set when `block[i] == a`, of the
+/// second when `block[i] == b`.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[allow(unsafe_code)]
+fn block_masks(block: &[u8; 16], a: u8, b: u8) -> (u32, u32) {
+    #[target_feature(enable = "sse2")]
+    fn sse2(block: &[u8; 16], a: u8, b: u8) -> (u32, u32) {
+        use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_movemask_epi8, _mm_set1_epi8, _mm_set_epi64x};
+        // Two word reads instead of `_mm_loadu_si128`, which takes a raw pointer; the compiler
+        // merges them into one 16-byte load.
+        let lo = u64::from_le_bytes([block[0], block[1], block[2], block[3], block[4], block[5], block[6], block[7]]);
+        let hi =
+            u64::from_le_bytes([block[8], block[9], block[10], block[11], block[12], block[13], block[14], block[15]]);
+        let v = _mm_set_epi64x(hi as i64, lo as i64);
+        let ma = _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(a as i8))) as u32;
+        let mb = _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8))) as u32;
+        (ma, mb)
+    }
+    // SAFETY: SSE2 is part of the x86_64 baseline (every x86_64 CPU has it, and the target
+    // enables it), so the one condition of calling a `target_feature(enable = "sse2")`
+    // function holds; the function itself touches memory only through the safe reference.
+    unsafe { sse2(block, a, b) }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn block_masks(block: &[u8; 16], a: u8, b: u8) -> (u32, u32) {
+    block_masks_words(block, a, b)
+}
+
+/// The same masks a word at a time, for other architectures.
+#[cfg(any(test, not(target_arch = "x86_64")))]
+#[inline]
+fn block_masks_words(block: &[u8; 16], a: u8, b: u8) -> (u32, u32) {
+    let mut masks = (0u32, 0u32);
+    for (half, word) in block.chunks_exact(8).enumerate() {
+        let w = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
+        masks.0 |= byte_mask(zero_bytes(w ^ splat(a))) << (8 * half);
+        masks.1 |= byte_mask(zero_bytes(w ^ splat(b))) << (8 * half);
+    }
+    masks
+}
+
 /// `b` in every byte of a word.
+#[cfg(any(test, not(target_arch = "x86_64")))]
 #[inline]
 fn splat(b: u8) -> u64 {
     u64::from(b) * 0x0101_0101_0101_0101
@@ -70,10 +116,18 @@ fn splat(b: u8) -> u64 {
 
 /// The high bit of each byte of `w` that is zero, and no other bit (exact, unlike the
 /// borrow-based trick, so every set bit is a match).
+#[cfg(any(test, not(target_arch = "x86_64")))]
 #[inline]
 fn zero_bytes(w: u64) -> u64 {
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     !(((w & LOW7).wrapping_add(LOW7)) | w | LOW7)
+}
+
+/// The high bits of the bytes of `m` (as `zero_bytes` sets them) gathered into 8 bits.
+#[cfg(any(test, not(target_arch = "x86_64")))]
+#[inline]
+fn byte_mask(m: u64) -> u32 {
+    ((m >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32
 }
 
 /// Splits records into fields.
@@ -140,29 +194,33 @@ impl Tokenizer {
         }
         self.fields.clear();
         let mut start = pos;
-        // Eight bytes at a time: a mask of the delimiter and newline bytes, visited lowest
-        // first (records are short and fields shorter, so a per-field search costs more).
-        let (delims, newlines) = (splat(self.delim), splat(b'\n'));
-        let mut chunks = hay.chunks_exact(8);
-        let mut base = 0;
-        for chunk in &mut chunks {
-            let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
-            let mut hits = zero_bytes(word ^ delims) | zero_bytes(word ^ newlines);
-            while hits != 0 {
-                let i = base + (hits.trailing_zeros() / 8) as usize;
-                let at = pos + i;
-                self.fields.push(Field { start, end: at, flags: 0 });
-                if hay[i] == b'\n' {
-                    return Some(Step::Record { end: at, next: at + 1 });
-                }
-                start = at + 1;
-                hits &= hits - 1;
+        // Sixteen bytes at a time: one mask of delimiters and one of newlines; the delimiters
+        // before the first newline end fields, the newline ends the record (records are short
+        // and fields shorter, so a per-field search costs more).
+        let mut blocks = hay.chunks_exact(16);
+        let mut base = pos;
+        for block in &mut blocks {
+            let (mut delims, newlines) = block_masks(block.try_into().unwrap_or(&[0; 16]), self.delim, b'\n');
+            let last = newlines.trailing_zeros();
+            if newlines != 0 {
+                delims &= (1u32 << last) - 1;
             }
-            base += 8;
+            while delims != 0 {
+                let at = base + delims.trailing_zeros() as usize;
+                self.fields.push(Field { start, end: at, flags: 0 });
+                start = at + 1;
+                delims &= delims - 1;
+            }
+            if newlines != 0 {
+                let at = base + last as usize;
+                self.fields.push(Field { start, end: at, flags: 0 });
+                return Some(Step::Record { end: at, next: at + 1 });
+            }
+            base += 16;
         }
-        for (k, &c) in chunks.remainder().iter().enumerate() {
+        for (k, &c) in blocks.remainder().iter().enumerate() {
             if c == self.delim || c == b'\n' {
-                let at = pos + base + k;
+                let at = base + k;
                 self.fields.push(Field { start, end: at, flags: 0 });
                 if c == b'\n' {
                     return Some(Step::Record { end: at, next: at + 1 });
@@ -403,6 +461,21 @@ mod tests {
         assert_eq!(split_both_ways(&mut fast, &mut general, data).0, 4);
         // A record cut by the end of the data (no newline yet) is not taken by the fast path.
         assert_eq!(fast.fast(b"abc|defghijkl|mn", 0, 16), None);
+    }
+
+    #[test]
+    fn block_masks_mark_exactly_the_matching_bytes() {
+        let blocks: [[u8; 16]; 4] = [
+            *b"a|b|\n|||xyz\n\n\n|\n",
+            [0; 16],
+            [b'|'; 16],
+            [0x7c, 0xfc, 0x0a, 0x8a, 0x7d, 0x7b, 0x0b, 0x09, 0x7c, 0x00, 0xff, 0x0a, 0x80, 0x7c, 0x0a, 0x7c],
+        ];
+        for block in blocks {
+            let want = |b: u8| (0..16).filter(|&i| block[i] == b).fold(0u32, |m, i| m | 1 << i);
+            assert_eq!(block_masks(&block, b'|', b'\n'), (want(b'|'), want(b'\n')), "{block:?}");
+            assert_eq!(block_masks_words(&block, b'|', b'\n'), (want(b'|'), want(b'\n')), "{block:?}");
+        }
     }
 
     #[test]
