@@ -36,6 +36,7 @@ enum Kind {
     /// `char(n)` and `varchar(n)`.
     Char(u32),
     Varchar(u32),
+    Date,
     Other,
 }
 
@@ -80,6 +81,7 @@ impl Converter {
                     DataType::Text => Kind::Text,
                     DataType::Char(Some(n)) => Kind::Char(n),
                     DataType::Varchar(Some(n)) => Kind::Varchar(n),
+                    DataType::Date => Kind::Date,
                     _ => Kind::Other,
                 };
                 Column {
@@ -271,6 +273,7 @@ fn parse_fast(kind: Kind, bytes: &[u8]) -> Option<Datum> {
         Kind::Numeric(tm) => fast_numeric(bytes, tm).map(Datum::Numeric),
         Kind::Char(n) => fast_char(bytes, n as usize, true),
         Kind::Varchar(n) => fast_char(bytes, n as usize, false),
+        Kind::Date => fdw_api::types::calendar::fast_iso_date(bytes).map(|d| Datum::Date(d as i32)),
         Kind::Text | Kind::Other => None,
     }
 }
@@ -566,6 +569,22 @@ mod tests {
             }
         }
         assert_eq!(fast_char(b"AIR", 10, true), Some(Datum::text("AIR       ")));
+    }
+
+    /// The date fast path gives the general parser's day, and leaves everything else (other
+    /// forms, impossible days, year 0) to it, so its errors stay PostgreSQL's.
+    #[test]
+    fn fast_dates_equal_the_general_parser() {
+        let inputs = ["1998-12-01", "2000-02-29", "1900-02-29", "0001-01-01", "0000-01-01", "1996-13-01", "96-01-01"];
+        for text in inputs.into_iter().chain(["1992-01-02x", "1992/01/02", "19920102", "1992-1-02"]) {
+            let general = DataType::Date.parse_text(text);
+            match parse_fast(Kind::Date, text.as_bytes()) {
+                Some(d) => assert_eq!(Ok(d), general, "{text}"),
+                None => assert!(general.is_err() || text.len() != 10 || !text.contains('-'), "{text}: {general:?}"),
+            }
+        }
+        assert_eq!(parse_fast(Kind::Date, b"2000-01-01"), Some(Datum::Date(0)));
+        assert_eq!(parse_fast(Kind::Date, b"1900-02-29"), None);
     }
 
     #[test]

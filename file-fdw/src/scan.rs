@@ -6,6 +6,14 @@
 //! column references are renumbered to positions in that parsed row, and rows failing them
 //! are dropped before they leave the wrapper (so the paths report them `Exact`).
 //!
+//! Conversion is lazy along the quals: each qual converts only the columns no earlier qual
+//! needed, so a row the first qual rejects costs one or two conversions, not all of them
+//! (Q6's `l_shipdate` range rejects 85% of `lineitem` before its numeric columns are read).
+//! The columns only the output reads are converted for rows that pass. A bad value
+//! therefore fails the scan only when its row gets as far as the qual or output reading it;
+//! PostgreSQL converts every needed column of every row first, so a file whose bad values sit
+//! in rows an earlier qual rejects fails there and not here.
+//!
 //! `count(*)` (no column, no qual) converts no value at all: each record is still split and
 //! its field count and encoding checked, but values are not parsed. PostgreSQL 15's file_fdw
 //! converts every column in that case, so a file with a bad value fails `count(*)` there and
@@ -35,10 +43,10 @@ pub struct ScanPlan {
     pub table_name: String,
     pub opts: ScanOptions,
     pub conv: Converter,
-    quals: Vec<Program>,
-    /// With quals: the parsed-row positions they read (converted first), and the others
-    /// (converted only for rows that pass).
-    qual_cols: Vec<usize>,
+    /// Each qual with the parsed-row positions it reads that no earlier qual read (converted
+    /// just before it is evaluated).
+    quals: Vec<(Vec<usize>, Program)>,
+    /// With quals: the positions no qual reads (converted only for rows that pass).
     other_cols: Vec<usize>,
     /// Output positions in the parsed row, or `None` when the parsed row is the output.
     out_map: Option<Vec<usize>>,
@@ -85,12 +93,18 @@ impl ScanPlan {
         } else {
             Some(columns.iter().map(|c| parsed.iter().position(|p| p == c).unwrap_or(0)).collect())
         };
-        let qual_cols: Vec<usize> =
-            (0..parsed.len()).filter(|&p| quals.iter().any(|q| q.columns().contains(&parsed[p]))).collect();
-        let other_cols = (0..parsed.len()).filter(|p| !qual_cols.contains(p)).collect();
-        let quals = quals.iter().map(|q| Program::compile(&remap(q, &parsed))).collect::<FdwResult<Vec<_>>>()?;
+        let mut converted: Vec<usize> = Vec::new();
+        let mut steps = Vec::with_capacity(quals.len());
+        for q in quals {
+            let cols = q.columns();
+            let fresh: Vec<usize> =
+                (0..parsed.len()).filter(|&p| cols.contains(&parsed[p]) && !converted.contains(&p)).collect();
+            converted.extend(&fresh);
+            steps.push((fresh, Program::compile(&remap(q, &parsed))?));
+        }
+        let other_cols = (0..parsed.len()).filter(|p| !converted.contains(p)).collect();
         let conv = Converter::new(table, &opts, &parsed);
-        Ok(ScanPlan { table_name: table.name.clone(), opts, conv, quals, qual_cols, other_cols, out_map, row_id })
+        Ok(ScanPlan { table_name: table.name.clone(), opts, conv, quals: steps, other_cols, out_map, row_id })
     }
 
     /// Opens the file and a reader of the records starting in `[start, stop)`.
@@ -121,19 +135,23 @@ impl ScanPlan {
                 continue;
             }
             self.conv.check_fields(&rec)?;
-            row.clear();
             let line = rec.line;
             if self.quals.is_empty() {
+                row.clear();
                 self.conv.convert(&rec, row, scratch)?;
                 return Ok(Some(line));
             }
-            // The columns the quals read first; the rest only for rows that pass (so a bad
-            // value in a column only the output reads fails the scan only if its row passes).
-            row.resize(self.conv.width(), Datum::Null);
-            self.conv.convert_at(&rec, &self.qual_cols, row, scratch)?;
+            // Each qual after the columns it is the first to read; the rest only for rows that
+            // pass (see the module docs). A reused row keeps its slots: each is overwritten
+            // before it is read.
+            if row.len() != self.conv.width() {
+                row.clear();
+                row.resize(self.conv.width(), Datum::Null);
+            }
             let mut ctx = EvalContext { params, subplans: None };
             let mut pass = true;
-            for q in &self.quals {
+            for (cols, q) in &self.quals {
+                self.conv.convert_at(&rec, cols, row, scratch)?;
                 if !q.eval_predicate(row, &mut ctx)? {
                     pass = false;
                     break;
@@ -171,7 +189,6 @@ impl ScanPlan {
             if let Some(map) = &self.out_map {
                 let mut projected = Vec::with_capacity(map.len() + usize::from(self.row_id));
                 projected.extend(map.iter().map(|&i| row[i].clone()));
-                row.clear();
                 out.push(projected);
             } else {
                 out.push(std::mem::take(&mut row));

@@ -90,6 +90,46 @@ fn bad_values_only_matter_in_converted_columns() {
     assert_eq!(describe(&e).1, "COPY bad, line 1, column b: \"x\"");
 }
 
+/// Each qual converts the columns it is the first to read: later quals and the output see
+/// those values (not a previous row's), and a bad value in a column a later qual reads fails
+/// the scan only for a row the earlier quals let through.
+#[test]
+fn quals_convert_their_columns_as_they_go() {
+    let (_f, tbl) = numbers(5000, false);
+    let c_is = |s: &str| Expr::Binary {
+        op: BinaryOp::Eq,
+        left: Box::new(Expr::column(2, DataType::Text)),
+        right: Box::new(Expr::constant(t(s), DataType::Text)),
+        ty: DataType::Bool,
+    };
+    let a_ge = |v: i32| Expr::Binary {
+        op: BinaryOp::GtEq,
+        left: Box::new(Expr::column(0, DataType::Int4)),
+        right: Box::new(Expr::constant(i(v), DataType::Int4)),
+        ty: DataType::Bool,
+    };
+    // a >= 10 AND a < 40 AND c = 'name35', returning b and a: the second qual reuses a, the
+    // third converts c, the output converts b.
+    let rows = run(&request(&tbl, vec![1, 0], vec![a_ge(10), a_lt(40), c_is("name35")], 0), &[]).unwrap();
+    assert_eq!(rows, vec![vec![Datum::Float8(52.5), i(35)]]);
+    let rows = run(&request(&tbl, vec![2], vec![c_is("name7"), a_lt(8)], 2), &[]).unwrap();
+    assert_eq!(rows, vec![vec![t("name7")]]);
+
+    let f = file(b"1,x\n5,6\n");
+    let cols = vec![col("a", DataType::Int4), col("b", DataType::Int4)];
+    let tbl = table("bad", f.path().to_str().unwrap(), cols, &[("format", "csv")]);
+    let b_gt_0 = Expr::Binary {
+        op: BinaryOp::Gt,
+        left: Box::new(Expr::column(1, DataType::Int4)),
+        right: Box::new(Expr::constant(i(0), DataType::Int4)),
+        ty: DataType::Bool,
+    };
+    let rows = run(&request(&tbl, vec![0], vec![a_ge(2), b_gt_0.clone()], 0), &[]).unwrap();
+    assert_eq!(rows, vec![vec![i(5)]]);
+    let e = run(&request(&tbl, vec![0], vec![a_lt(2), b_gt_0], 0), &[]).unwrap_err();
+    assert_eq!(describe(&e).1, "COPY bad, line 1, column b: \"x\"");
+}
+
 #[test]
 fn limit_rescan_and_batches() {
     let (_f, tbl) = numbers(5000, false);
