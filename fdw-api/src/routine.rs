@@ -25,6 +25,7 @@ use std::sync::Arc;
 use crate::batch::RowBatch;
 use crate::error::{FdwError, FdwResult};
 use crate::expr::Expr;
+use crate::filter::KeySet;
 use crate::path::{ForeignPath, PathKey, PathPrivate, RelInfo, RelSize};
 use crate::schema::{ColumnDef, IndexDef, OptionTarget, Options, TableDesc};
 use crate::services::{EnvelopeServices, ExecContext, Lsn, TxnId};
@@ -138,6 +139,15 @@ pub trait ForeignScan: Send {
     /// without it.
     fn end(&mut self) -> FdwResult<()> {
         Ok(())
+    }
+    /// A hash join above this scan offers the keys of its inner side (see [`crate::filter`]):
+    /// rows whose table column `column` holds a value `keys` does not admit cannot join and
+    /// may be dropped. Called before the first batch, or after a rescan, and replaces any
+    /// earlier filter. Returns whether the scan uses it; the default ignores it (a scan must
+    /// return every row that passes, so ignoring the filter is always correct).
+    fn set_key_filter(&mut self, column: usize, keys: Arc<KeySet>) -> bool {
+        let _ = (column, keys);
+        false
     }
 }
 

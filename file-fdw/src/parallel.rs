@@ -71,6 +71,13 @@ impl ParallelScan {
         Ok(split(&plan, workers)?.map(|ranges| ParallelScan { plan, ranges, running: None }))
     }
 
+    /// Replaces the plan (a join key filter arrived); running workers are stopped first, and
+    /// the next batch starts them over with it.
+    pub fn set_plan(&mut self, plan: Arc<ScanPlan>) {
+        self.stop();
+        self.plan = plan;
+    }
+
     /// Number of ranges (threads) this scan uses.
     pub fn ranges(&self) -> usize {
         self.ranges.len()

@@ -14,6 +14,9 @@
 //! PostgreSQL converts every needed column of every row first, so a file whose bad values sit
 //! in rows an earlier qual rejects fails there and not here.
 //!
+//! A join key filter (`ForeignScan::set_key_filter`, offered by a hash join above) acts as a
+//! first qual: its column is converted and looked up before anything else.
+//!
 //! `count(*)` (no column, no qual) converts no value at all: each record is still split and
 //! its field count and encoding checked, but values are not parsed. PostgreSQL 15's file_fdw
 //! converts every column in that case, so a file with a bad value fails `count(*)` there and
@@ -27,7 +30,8 @@ use std::sync::Arc;
 
 use fdw_api::eval::{EvalContext, Program};
 use fdw_api::{
-    Datum, Expr, FdwError, FdwResult, ForeignScan, Row, RowBatch, ScanParams, ScanRequest, TableDesc, BATCH_SIZE,
+    Datum, Expr, FdwError, FdwResult, ForeignScan, KeySet, Row, RowBatch, ScanParams, ScanRequest, TableDesc,
+    BATCH_SIZE,
 };
 
 use crate::context::ScanError;
@@ -37,7 +41,7 @@ use crate::parallel::ParallelScan;
 use crate::reader::{self, RecordReader};
 
 /// Everything a scan decided before reading: shared by all threads of a scan.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct ScanPlan {
     /// Relation name for context lines (`COPY t, line 3`).
     pub table_name: String,
@@ -48,6 +52,10 @@ pub struct ScanPlan {
     quals: Vec<(Vec<usize>, Program)>,
     /// With quals: the positions no qual reads (converted only for rows that pass).
     other_cols: Vec<usize>,
+    /// A join key filter: the parsed-row position it reads and the keys it admits.
+    key_filter: Option<(usize, Arc<KeySet>)>,
+    /// Table column of each parsed-row position.
+    parsed: Vec<usize>,
     /// Output positions in the parsed row, or `None` when the parsed row is the output.
     out_map: Option<Vec<usize>>,
     row_id: bool,
@@ -104,7 +112,31 @@ impl ScanPlan {
         }
         let other_cols = (0..parsed.len()).filter(|p| !converted.contains(p)).collect();
         let conv = Converter::new(table, &opts, &parsed);
-        Ok(ScanPlan { table_name: table.name.clone(), opts, conv, quals: steps, other_cols, out_map, row_id })
+        Ok(ScanPlan {
+            table_name: table.name.clone(),
+            opts,
+            conv,
+            quals: steps,
+            other_cols,
+            key_filter: None,
+            parsed,
+            out_map,
+            row_id,
+        })
+    }
+
+    /// This plan with a join key filter on table column `column` as its first qual; `None`
+    /// when the scan does not read that column.
+    pub fn with_key_filter(&self, column: usize, keys: Arc<KeySet>) -> Option<ScanPlan> {
+        let pos = self.parsed.iter().position(|&c| c == column)?;
+        let mut plan = self.clone();
+        // The filter converts its column first; no later step converts it again.
+        for (cols, _) in &mut plan.quals {
+            cols.retain(|&p| p != pos);
+        }
+        plan.other_cols.retain(|&p| p != pos);
+        plan.key_filter = Some((pos, keys));
+        Some(plan)
     }
 
     /// Opens the file and a reader of the records starting in `[start, stop)`.
@@ -136,7 +168,7 @@ impl ScanPlan {
             }
             self.conv.check_fields(&rec)?;
             let line = rec.line;
-            if self.quals.is_empty() {
+            if self.quals.is_empty() && self.key_filter.is_none() {
                 row.clear();
                 self.conv.convert(&rec, row, scratch)?;
                 return Ok(Some(line));
@@ -147,6 +179,12 @@ impl ScanPlan {
             if row.len() != self.conv.width() {
                 row.clear();
                 row.resize(self.conv.width(), Datum::Null);
+            }
+            if let Some((pos, keys)) = &self.key_filter {
+                self.conv.convert_at(&rec, std::slice::from_ref(pos), row, scratch)?;
+                if !keys.admits(&row[*pos]) {
+                    continue;
+                }
             }
             let mut ctx = EvalContext { params, subplans: None };
             let mut pass = true;
@@ -291,5 +329,14 @@ impl ForeignScan for FileScan {
             Mode::Parallel(p) => p.stop(),
         }
         Ok(())
+    }
+
+    fn set_key_filter(&mut self, column: usize, keys: Arc<KeySet>) -> bool {
+        let Some(plan) = self.plan.with_key_filter(column, keys) else { return false };
+        self.plan = Arc::new(plan);
+        if let Mode::Parallel(p) = &mut self.mode {
+            p.set_plan(self.plan.clone());
+        }
+        true
     }
 }

@@ -9,8 +9,16 @@
 //!
 //! On rescan the table is kept if the inner side reads no parameter written from outside;
 //! only the matched flags are reset.
+//!
+//! Key filter: when the join drops outer rows without a match (inner, semi, right) on one
+//! integer or date key that is a plain (or integer-widened) column of the outer side, the inner keys gathered
+//! while building are offered to the outer operator (`Operator::push_key_filter`) before
+//! its first row is read, so a scan below can drop the rows that cannot join (see
+//! `fdw_api::filter`). Each build offers its own keys.
 
-use fdw_api::{Datum, Expr, FdwResult, Row, BATCH_SIZE};
+use std::sync::Arc;
+
+use fdw_api::{DataType, Datum, Expr, FdwResult, KeySet, Row, BATCH_SIZE};
 
 use super::context::{CExpr, Cx};
 use super::join::JoinSpec;
@@ -48,6 +56,8 @@ pub(crate) struct HashJoinOp {
     outer_keys: Vec<CExpr>,
     inner_keys: Vec<CExpr>,
     kinds: Vec<KeyKind>,
+    /// The outer output column a key filter reads, when the join can offer one.
+    filter_col: Option<usize>,
     inner_dynamic: bool,
     /// The inner side is at its start (just opened), no rescan needed before building.
     inner_fresh: bool,
@@ -71,7 +81,14 @@ impl HashJoinOp {
         inner_keys: &[Expr],
         inner_dynamic: bool,
     ) -> FdwResult<Self> {
+        let filter_col = match (outer_keys, inner_keys) {
+            ([outer], [inner]) if matches!(spec.join_type, JoinType::Inner | JoinType::Semi | JoinType::Right) => {
+                filter_column(outer).filter(|(_, ty)| KeySet::supports(ty, &inner.data_type())).map(|(c, _)| c)
+            }
+            _ => None,
+        };
         Ok(HashJoinOp {
+            filter_col,
             spec,
             outer: Child::new(outer),
             inner,
@@ -116,6 +133,8 @@ impl HashJoinOp {
             null_rows: Vec::new(),
         };
         let mut batch = Vec::new();
+        // Inner keys for the outer side's key filter (duplicates included).
+        let mut filter_keys: Option<Vec<i64>> = self.filter_col.map(|_| Vec::new());
         loop {
             batch.clear();
             self.inner.next_batch(cx, &mut batch, BATCH_SIZE)?;
@@ -136,6 +155,13 @@ impl HashJoinOp {
                     mem.add(row_bytes(&self.key_buf) + 24)?;
                     t.heads.push(NONE);
                     t.tails.push(NONE);
+                    if let Some(keys) = filter_keys.as_mut() {
+                        match self.key_buf.first().and_then(KeySet::key_of) {
+                            Some(k) => keys.push(k),
+                            // A key the set cannot hold: offer no filter.
+                            None => filter_keys = None,
+                        }
+                    }
                 }
                 let ri = t.rows.len() as u32;
                 t.rows.push(row);
@@ -150,6 +176,13 @@ impl HashJoinOp {
         if keep_null {
             t.matched = vec![false; t.rows.len()];
         }
+        if let (Some(col), Some(keys)) = (self.filter_col, filter_keys) {
+            if !t.rows.is_empty() {
+                let set = KeySet::new(&keys);
+                mem.add(set.heap_bytes())?;
+                self.outer.op.push_key_filter(col, &Arc::new(set));
+            }
+        }
         if t.rows.is_empty() && matches!(self.spec.join_type, JoinType::Inner | JoinType::Semi | JoinType::Right) {
             // Nothing can match and no outer row is kept: skip the outer side. Right joins
             // still emit the inner rows with NULL keys.
@@ -157,6 +190,29 @@ impl HashJoinOp {
         }
         self.table = Some(t);
         Ok(())
+    }
+}
+
+/// The outer column a key filter may read for the outer key `e`, with its type: a plain
+/// column, or one widened to a larger integer type (`int4_col::bigint`, which never fails
+/// and keeps the value). Narrowing casts are left out: dropping a row early would hide the
+/// overflow error PostgreSQL raises for it.
+fn filter_column(e: &Expr) -> Option<(usize, DataType)> {
+    let width = |t: &DataType| match t {
+        DataType::Int2 => Some(2),
+        DataType::Int4 => Some(4),
+        DataType::Int8 => Some(8),
+        _ => None,
+    };
+    match e {
+        Expr::Column { index, ty } => Some((*index, ty.clone())),
+        Expr::Cast { expr, ty } => match expr.as_ref() {
+            Expr::Column { index, ty: from } if width(from).zip(width(ty)).is_some_and(|(f, t)| f <= t) => {
+                Some((*index, from.clone()))
+            }
+            _ => None,
+        },
+        _ => None,
     }
 }
 

@@ -7,9 +7,10 @@
 //! Simplification: rows move in batches, so "time to the first row" is the time to the first
 //! batch.
 
+use std::sync::Arc;
 use std::time::Instant;
 
-use fdw_api::{FdwResult, Row};
+use fdw_api::{FdwResult, KeySet, Row};
 
 use super::context::Cx;
 use super::{BoxOp, Operator};
@@ -58,6 +59,10 @@ impl Operator for Instrumented {
         self.end_loop();
         self.pending_ms += t.elapsed().as_secs_f64() * 1000.0;
         r
+    }
+
+    fn push_key_filter(&mut self, col: usize, keys: &Arc<KeySet>) -> bool {
+        self.inner.push_key_filter(col, keys)
     }
 
     fn next_batch(&mut self, cx: &mut Cx<'_>, out: &mut Vec<Row>, max: usize) -> FdwResult<()> {

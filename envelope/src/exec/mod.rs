@@ -47,8 +47,9 @@ mod values;
 mod tests;
 
 use std::cell::RefCell;
+use std::sync::Arc;
 
-use fdw_api::{Datum, ExecContext, FdwResult, Row, BATCH_SIZE};
+use fdw_api::{Datum, ExecContext, FdwResult, KeySet, Row, BATCH_SIZE};
 
 pub use context::{ExecOptions, DEFAULT_MEMORY_LIMIT};
 
@@ -160,6 +161,13 @@ pub(crate) trait Operator {
     fn next_batch(&mut self, cx: &mut Cx<'_>, out: &mut Vec<Row>, max: usize) -> FdwResult<()>;
     fn rescan(&mut self, cx: &mut Cx<'_>) -> FdwResult<()>;
     fn close(&mut self, cx: &mut Cx<'_>) -> FdwResult<()>;
+    /// A hash join offers the keys of its inner side to its outer input: rows whose output
+    /// column `col` holds a value `keys` does not admit may be dropped (see
+    /// `fdw_api::filter`). Only scans take it; returns whether this operator did.
+    fn push_key_filter(&mut self, col: usize, keys: &Arc<KeySet>) -> bool {
+        let _ = (col, keys);
+        false
+    }
 }
 
 pub(crate) type BoxOp = Box<dyn Operator>;

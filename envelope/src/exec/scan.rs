@@ -4,7 +4,9 @@
 //!
 //! The wrapper's batch is handed on without copying rows when the caller wants all of it.
 
-use fdw_api::{FdwResult, ForeignScan, Row, RowBatch};
+use std::sync::Arc;
+
+use fdw_api::{FdwResult, ForeignScan, KeySet, Row, RowBatch};
 
 use super::context::{CExpr, Cx};
 use super::Operator;
@@ -98,6 +100,14 @@ impl Operator for ScanOp {
             Some(scan) => scan.rescan(cx.params),
             None => self.open(cx),
         }
+    }
+
+    fn push_key_filter(&mut self, col: usize, keys: &Arc<KeySet>) -> bool {
+        // Output column `col` is table column `columns[col]` (a row id, if any, comes after).
+        let (Some(scan), Some(&column)) = (self.scan.as_mut(), self.node.request.columns.get(col)) else {
+            return false;
+        };
+        scan.set_key_filter(column, keys.clone())
     }
 
     fn close(&mut self, _cx: &mut Cx<'_>) -> FdwResult<()> {
