@@ -150,6 +150,19 @@ pub fn corrupt(what: &str) -> FdwError {
     err!(DATA_CORRUPTED, "invalid MOT {}", what)
 }
 
+/// Why a read failed: what [`corrupt`] will name. The `raw_` readers return this small value
+/// rather than an `FdwError` (over 100 bytes): a checkpoint load makes tens of millions of
+/// reads, and moving the large error type through each one's `Result` cost more than many a
+/// read itself. The public readers turn it into the `FdwError`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Bad(&'static str);
+
+type Raw<T> = Result<T, Bad>;
+
+fn fdw(b: Bad) -> FdwError {
+    corrupt(b.0)
+}
+
 impl<'a> Dec<'a> {
     pub fn new(buf: &'a [u8]) -> Self {
         Dec { buf, pos: 0 }
@@ -157,31 +170,49 @@ impl<'a> Dec<'a> {
     pub fn done(&self) -> bool {
         self.pos >= self.buf.len()
     }
-    fn take(&mut self, n: usize) -> FdwResult<&'a [u8]> {
+    #[inline]
+    fn raw_take(&mut self, n: usize) -> Raw<&'a [u8]> {
         if self.buf.len() - self.pos < n {
-            return Err(corrupt("data: record truncated"));
+            return Err(Bad("data: record truncated"));
         }
         let s = &self.buf[self.pos..self.pos + n];
         self.pos += n;
         Ok(s)
     }
-    fn arr<const N: usize>(&mut self) -> FdwResult<[u8; N]> {
+    #[inline]
+    fn raw_arr<const N: usize>(&mut self) -> Raw<[u8; N]> {
         let mut a = [0u8; N];
-        a.copy_from_slice(self.take(N)?);
+        a.copy_from_slice(self.raw_take(N)?);
         Ok(a)
     }
+    #[inline]
+    fn raw_u8(&mut self) -> Raw<u8> {
+        Ok(self.raw_take(1)?[0])
+    }
+    #[inline]
+    fn raw_u32(&mut self) -> Raw<u32> {
+        Ok(u32::from_le_bytes(self.raw_arr()?))
+    }
+    #[inline]
+    fn raw_u64(&mut self) -> Raw<u64> {
+        Ok(u64::from_le_bytes(self.raw_arr()?))
+    }
+    #[inline]
+    fn raw_str(&mut self) -> Raw<&'a str> {
+        let n = self.raw_u32()? as usize;
+        std::str::from_utf8(self.raw_take(n)?).map_err(|_| Bad("data: invalid UTF-8"))
+    }
     pub fn u8(&mut self) -> FdwResult<u8> {
-        Ok(self.take(1)?[0])
+        self.raw_u8().map_err(fdw)
     }
     pub fn u32(&mut self) -> FdwResult<u32> {
-        Ok(u32::from_le_bytes(self.arr()?))
+        self.raw_u32().map_err(fdw)
     }
     pub fn u64(&mut self) -> FdwResult<u64> {
-        Ok(u64::from_le_bytes(self.arr()?))
+        self.raw_u64().map_err(fdw)
     }
     pub fn str(&mut self) -> FdwResult<&'a str> {
-        let n = self.u32()? as usize;
-        std::str::from_utf8(self.take(n)?).map_err(|_| corrupt("data: invalid UTF-8"))
+        self.raw_str().map_err(fdw)
     }
     pub fn datatype(&mut self) -> FdwResult<DataType> {
         let tag = self.u8()?;
@@ -209,48 +240,82 @@ impl<'a> Dec<'a> {
         })
     }
     pub fn datum(&mut self) -> FdwResult<Datum> {
-        Ok(match self.u8()? {
+        self.raw_datum().map_err(fdw)
+    }
+    #[inline]
+    fn raw_datum(&mut self) -> Raw<Datum> {
+        Ok(match self.raw_u8()? {
             0 => Datum::Null,
-            1 => Datum::Bool(self.u8()? != 0),
-            2 => Datum::Int2(i16::from_le_bytes(self.arr()?)),
-            3 => Datum::Int4(i32::from_le_bytes(self.arr()?)),
-            4 => Datum::Int8(i64::from_le_bytes(self.arr()?)),
-            5 => Datum::Float4(f32::from_bits(u32::from_le_bytes(self.arr()?))),
-            6 => Datum::Float8(f64::from_bits(self.u64()?)),
-            7 => Datum::Numeric(Numeric::deserialize(self.arr()?)),
-            8 => Datum::Text(Arc::from(self.str()?)),
-            9 => Datum::Date(i32::from_le_bytes(self.arr()?)),
-            10 => Datum::Timestamp(i64::from_le_bytes(self.arr()?)),
+            1 => Datum::Bool(self.raw_u8()? != 0),
+            2 => Datum::Int2(i16::from_le_bytes(self.raw_arr()?)),
+            3 => Datum::Int4(i32::from_le_bytes(self.raw_arr()?)),
+            4 => Datum::Int8(i64::from_le_bytes(self.raw_arr()?)),
+            5 => Datum::Float4(f32::from_bits(u32::from_le_bytes(self.raw_arr()?))),
+            6 => Datum::Float8(f64::from_bits(self.raw_u64()?)),
+            7 => Datum::Numeric(Numeric::deserialize(self.raw_arr()?)),
+            8 => Datum::Text(Arc::from(self.raw_str()?)),
+            9 => Datum::Date(i32::from_le_bytes(self.raw_arr()?)),
+            10 => Datum::Timestamp(i64::from_le_bytes(self.raw_arr()?)),
             11 => {
-                let months = i32::from_le_bytes(self.arr()?);
-                let days = i32::from_le_bytes(self.arr()?);
-                let micros = i64::from_le_bytes(self.arr()?);
+                let months = i32::from_le_bytes(self.raw_arr()?);
+                let days = i32::from_le_bytes(self.raw_arr()?);
+                let micros = i64::from_le_bytes(self.raw_arr()?);
                 Datum::Interval(Interval { months, days, micros })
             }
-            _ => return Err(corrupt("data: unknown datum tag")),
+            _ => return Err(Bad("data: unknown datum tag")),
         })
     }
     pub fn row(&mut self) -> FdwResult<Vec<Datum>> {
-        let n = self.u32()? as usize;
-        if n > self.buf.len() - self.pos {
-            return Err(corrupt("data: bad column count"));
-        }
-        let mut v = Vec::with_capacity(n);
-        for _ in 0..n {
-            v.push(self.datum()?);
-        }
+        let mut v = Vec::new();
+        self.row_into(&mut v)?;
         Ok(v)
     }
     /// Decodes a row into `out` (cleared first), reusing its memory.
     pub fn row_into(&mut self, out: &mut Vec<Datum>) -> FdwResult<()> {
+        self.raw_row_into(out).map_err(fdw)
+    }
+    /// Decodes a row of `width` columns straight into its shared form: the datums are written
+    /// into the row's one allocation as they are read, with no intermediate vector (the
+    /// checkpoint load decodes millions of rows).
+    pub fn row_data(&mut self, width: usize) -> FdwResult<Arc<[Datum]>> {
+        self.raw_row_data(width).map_err(fdw)
+    }
+    fn raw_row_data(&mut self, width: usize) -> Raw<Arc<[Datum]>> {
+        if self.raw_u32()? as usize != width {
+            return Err(Bad("checkpoint: row of the wrong width"));
+        }
+        // `width` comes from the table definition, not the file; a datum takes at least a byte.
+        if width > self.buf.len() - self.pos {
+            return Err(Bad("data: record truncated"));
+        }
+        let mut bad = None;
+        // An exact-size iterator lets the `Arc` be allocated once and filled in place; a failed
+        // read stops the reading (its slot and the rest are NULL) and the row is dropped.
+        let row: Arc<[Datum]> = (0..width)
+            .map(|_| {
+                if bad.is_some() {
+                    return Datum::Null;
+                }
+                self.raw_datum().unwrap_or_else(|e| {
+                    bad = Some(e);
+                    Datum::Null
+                })
+            })
+            .collect();
+        match bad {
+            Some(e) => Err(e),
+            None => Ok(row),
+        }
+    }
+    fn raw_row_into(&mut self, out: &mut Vec<Datum>) -> Raw<()> {
         out.clear();
-        let n = self.u32()? as usize;
+        let n = self.raw_u32()? as usize;
         if n > self.buf.len() - self.pos {
-            return Err(corrupt("data: bad column count"));
+            return Err(Bad("data: bad column count"));
         }
         out.reserve(n);
         for _ in 0..n {
-            out.push(self.datum()?);
+            out.push(self.raw_datum()?);
         }
         Ok(())
     }
@@ -330,5 +395,42 @@ mod tests {
         for cut in 0..e.buf.len() {
             assert!(Dec::new(&e.buf[..cut]).row().is_err());
         }
+    }
+
+    #[test]
+    fn row_data_decodes_in_place_and_rejects_bad_rows() {
+        let row = vec![Datum::Int8(-9), Datum::Null, Datum::text("héllo"), Datum::Int4(7)];
+        let mut e = Enc::default();
+        e.row(&row);
+        e.row(&row);
+        let mut d = Dec::new(&e.buf);
+        for _ in 0..2 {
+            let back = d.row_data(row.len()).unwrap();
+            assert_eq!(format!("{row:?}"), format!("{back:?}"));
+        }
+        assert!(d.done());
+        // A row of another width than the table's is corrupt, whichever way it differs.
+        for width in [0, 3, 5] {
+            let err = Dec::new(&e.buf).row_data(width).unwrap_err();
+            assert!(err.message.contains("wrong width"), "{}", err.message);
+        }
+        // Truncated input, or a bad tag in any column, is an error, never a panic.
+        let one = e.buf.len() / 2;
+        for cut in 0..one {
+            assert!(Dec::new(&e.buf[..cut]).row_data(row.len()).is_err());
+        }
+        for at in 4..one {
+            let mut bad = e.buf[..one].to_vec();
+            bad[at] = 0xEE;
+            // Either the byte was a tag (unknown) or inside a value (a different value, or a
+            // length that runs past the end, or invalid UTF-8): never a panic.
+            let _ = Dec::new(&bad).row_data(row.len());
+        }
+        let mut bad = e.buf[..one].to_vec();
+        bad[4] = 0xEE;
+        let err = Dec::new(&bad).row_data(row.len()).unwrap_err();
+        assert!(err.message.contains("unknown datum tag"), "{}", err.message);
+        // A width larger than the bytes left cannot be a row.
+        assert!(Dec::new(&[5, 0, 0, 0][..]).row_data(5).is_err());
     }
 }

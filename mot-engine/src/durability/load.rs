@@ -249,22 +249,17 @@ fn decode(
             b
         })
         .collect();
-    let mut datums = Vec::with_capacity(width);
+    let mut key_buf = Vec::new();
     let mut keys = Vec::with_capacity(st.indexes.len());
     let mut data_total = 0u64;
     let mut max_row = 0;
     for _ in 0..rows {
         let row_id = d.u64()?;
-        d.row_into(&mut datums)?;
-        if datums.len() != width {
-            return Err(corrupt("checkpoint: row of the wrong width"));
-        }
-        // Moves the datums into one allocation (no per-datum clone).
-        let data: RowData = datums.drain(..).collect();
+        let data: RowData = d.row_data(width)?;
         data_total += RECORD_OVERHEAD + data_bytes(&data);
         keys.clear();
         for index in &st.indexes {
-            keys.push(index.entry_key(row_id, &data)?);
+            keys.push(index.entry_key_into(row_id, &data, &mut key_buf)?);
         }
         let rec = Arc::new(Record::present(row_id, data, 1));
         for (batch, key) in batches[1..].iter_mut().zip(keys.drain(..)) {
