@@ -303,6 +303,8 @@ pub struct UpperRelInfo {
     pub group_by: Vec<Expr>,
     pub aggregates: Vec<(crate::expr::AggFunc, Vec<Expr>, bool)>,
     pub having: Option<Expr>,
+    /// The session's `max_parallel_workers_per_gather`: threads a path may use.
+    pub max_parallel_workers: usize,
 }
 
 /// An UPDATE/DELETE a wrapper may run directly.

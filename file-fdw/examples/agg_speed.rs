@@ -86,7 +86,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     ];
     let fdw = file_fdw::FileFdw::new();
     for (label, group_by, aggregates) in queries {
-        let upper = UpperRelInfo { input: table.clone(), input_quals: vec![], group_by, aggregates, having: None };
+        let upper = UpperRelInfo {
+            input: table.clone(),
+            input_quals: vec![],
+            group_by,
+            aggregates,
+            having: None,
+            max_parallel_workers: 8,
+        };
         let spec = file_fdw::pushdown::spec(&upper).ok_or("not pushable")?;
         let mut path = ForeignPath::simple(1.0, Cost::default(), 0);
         path.parallel_workers = workers;

@@ -99,12 +99,6 @@ pub fn spec(upper: &UpperRelInfo) -> Option<AggSpec> {
     ok.then_some(spec)
 }
 
-/// Threads the envelope would allow by default (its `max_parallel_workers_per_gather`
-/// default): `UpperRelInfo` does not carry the session's setting.
-fn default_max_workers() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get()).min(8)
-}
-
 /// Estimated number of groups: the product of the keys' distinct counts (200 for a key
 /// without statistics, PostgreSQL's default), at most the input rows.
 fn estimate_groups(table: &TableDesc, keys: &[Expr], rows: f64) -> f64 {
@@ -131,7 +125,7 @@ fn estimate_groups(table: &TableDesc, keys: &[Expr], rows: f64) -> f64 {
 
 /// GetForeignUpperPaths: one parallel aggregate path, or none.
 pub fn upper_paths(upper: &UpperRelInfo) -> FdwResult<Vec<ForeignPath>> {
-    let workers = plan::parallel_workers(&upper.input, default_max_workers());
+    let workers = plan::parallel_workers(&upper.input, upper.max_parallel_workers);
     if workers < 2 {
         return Ok(Vec::new());
     }

@@ -86,7 +86,14 @@ fn upper(
     group_by: Vec<Expr>,
     aggs: Vec<(AggFunc, Vec<Expr>, bool)>,
 ) -> UpperRelInfo {
-    UpperRelInfo { input: tbl.clone(), input_quals: quals, group_by, aggregates: aggs, having: None }
+    UpperRelInfo {
+        input: tbl.clone(),
+        input_quals: quals,
+        group_by,
+        aggregates: aggs,
+        having: None,
+        max_parallel_workers: 8,
+    }
 }
 
 /// The request the envelope builds for an aggregate path.
@@ -325,7 +332,13 @@ fn planner_offers_the_path_only_when_it_parallelizes() {
     assert!(std::fs::metadata(_big.path()).unwrap().len() >= file_fdw::plan::PARALLEL_MIN_BYTES);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let aggs = vec![agg(AggFunc::CountStar, vec![]), agg(AggFunc::Sum, vec![column(&big, 2)])];
-    let up = upper(&big, vec![], vec![a_mod(&big, 1000)], aggs.clone());
+    let mut up = upper(&big, vec![], vec![a_mod(&big, 1000)], aggs.clone());
+    // The session allows no parallel workers (max_parallel_workers_per_gather = 0 or 1).
+    for allowed in [0, 1] {
+        up.max_parallel_workers = allowed;
+        assert!(routine.get_upper_paths(&up).unwrap().is_empty());
+    }
+    up.max_parallel_workers = 8;
     let paths = routine.get_upper_paths(&up).unwrap();
     if cores < 2 {
         assert!(paths.is_empty());

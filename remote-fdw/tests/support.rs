@@ -154,6 +154,7 @@ fn join_and_aggregate_paths_run_as_one_remote_query() {
         group_by: vec![col(1, DataType::Text)],
         aggregates: vec![(AggFunc::CountStar, vec![], false), (AggFunc::Sum, vec![col(0, DataType::Int4)], false)],
         having: Some(bin(BinaryOp::Gt, col(2, DataType::Int8), int8(150))),
+        max_parallel_workers: 2,
     };
     let paths = p.get_upper_paths(&upper).unwrap();
     assert_eq!(paths.len(), 1);
@@ -185,6 +186,7 @@ fn join_and_aggregate_paths_run_as_one_remote_query() {
         group_by: vec![col(1, DataType::Text)],
         aggregates: vec![(AggFunc::CountStar, vec![], false), (AggFunc::Sum, vec![col(3, DataType::Int4)], false)],
         having: None,
+        max_parallel_workers: 2,
     };
     let paths = p.get_join_upper_paths(&inner_join, &upper).unwrap();
     assert_eq!(paths.len(), 1);

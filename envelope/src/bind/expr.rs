@@ -538,6 +538,9 @@ impl Binder<'_> {
         let res = func::resolve_binary(op, &lt, &rt)?;
         let l = self.coerce(l, &res.arg_types[0], op.sql())?;
         let r = self.coerce(r, &res.arg_types[1], op.sql())?;
+        if let Some(e) = date_vs_timestamp(op, &l, &r) {
+            return Ok(e);
+        }
         Ok(fold(Expr::Binary { op, left: Box::new(l), right: Box::new(r), ty: res.ret }))
     }
 
@@ -670,6 +673,45 @@ fn assignment_castable(from: &DataType, to: &DataType) -> bool {
 /// Evaluates an expression at bind time when it has no column, parameter or sub-select
 /// inputs and no volatile function (PostgreSQL's eval_const_expressions). Errors are left
 /// for run time (a division by zero in a branch never taken must not fail the query).
+/// `date_expr::timestamp op timestamp_constant` as the same comparison of dates, so a
+/// filter such as TPC-H's `l_shipdate < date '1994-01-01' + interval '1' year` (a date
+/// against a timestamp, which PostgreSQL compares with a cross-type operator) costs one date
+/// comparison per row instead of a cast and a timestamp comparison. With the constant at
+/// midnight of day `D` the operator stays and `D` replaces it; past midnight, `<`/`<=` become
+/// `<= D` and `>`/`>=` become `> D` (no date lies strictly inside the day), and `=`/`<>` are
+/// left alone. The result is the same for every date, NULL included; infinite constants are
+/// left alone.
+fn date_vs_timestamp(op: BinaryOp, l: &Expr, r: &Expr) -> Option<Expr> {
+    use fdw_api::types::calendar::{TS_NEG_INFINITY, TS_POS_INFINITY};
+    use fdw_api::types::USECS_PER_DAY;
+    let widened_date = |e: &Expr| match e {
+        Expr::Cast { expr, ty: DataType::Timestamp } if expr.data_type() == DataType::Date => {
+            Some(expr.as_ref().clone())
+        }
+        _ => None,
+    };
+    let (date, ts, op) = match (widened_date(l), r, widened_date(r), l) {
+        (Some(d), Expr::Const { value: Datum::Timestamp(t), .. }, _, _) => (d, *t, op),
+        (_, _, Some(d), Expr::Const { value: Datum::Timestamp(t), .. }) => (d, *t, op.commuted()?),
+        _ => return None,
+    };
+    if ts == TS_NEG_INFINITY || ts == TS_POS_INFINITY {
+        return None;
+    }
+    let day = i32::try_from(ts.div_euclid(USECS_PER_DAY)).ok()?;
+    let midnight = ts.rem_euclid(USECS_PER_DAY) == 0;
+    let op = match op {
+        BinaryOp::Lt | BinaryOp::LtEq | BinaryOp::Gt | BinaryOp::GtEq | BinaryOp::Eq | BinaryOp::NotEq if midnight => {
+            op
+        }
+        BinaryOp::Lt | BinaryOp::LtEq => BinaryOp::LtEq,
+        BinaryOp::Gt | BinaryOp::GtEq => BinaryOp::Gt,
+        _ => return None,
+    };
+    let day = Expr::Const { value: Datum::Date(day), ty: DataType::Date };
+    Some(Expr::Binary { op, left: Box::new(date), right: Box::new(day), ty: DataType::Bool })
+}
+
 pub(crate) fn fold(e: Expr) -> Expr {
     if matches!(e, Expr::Const { .. }) || !is_constant(&e) {
         return e;

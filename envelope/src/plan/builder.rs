@@ -103,6 +103,7 @@ pub(super) fn width_of(cols: &[OutputColumn]) -> u32 {
 
 /// The grouping and aggregates a wrapper is asked to compute over `input`.
 fn upper_info(
+    settings: &PlannerSettings,
     input: &std::sync::Arc<fdw_api::TableDesc>,
     input_quals: Vec<Expr>,
     group_by: &[Expr],
@@ -114,6 +115,7 @@ fn upper_info(
         group_by: group_by.to_vec(),
         aggregates: aggs.iter().map(|a| (a.func, a.args.clone(), a.distinct)).collect(),
         having: None,
+        max_parallel_workers: settings.max_parallel_workers,
     }
 }
 
@@ -519,7 +521,7 @@ impl Planner<'_> {
         {
             return Ok(None);
         }
-        let info = upper_info(&scan.table, quals, group_by, aggs);
+        let info = upper_info(self.settings, &scan.table, quals, group_by, aggs);
         self.pushed_aggregate(pd, info, None, &scan.routine, output, local)
     }
 
@@ -609,7 +611,7 @@ impl Planner<'_> {
             inner: vec![b.table.clone()],
             quals,
         };
-        let upper = upper_info(&a.table, Vec::new(), group_by, aggs);
+        let upper = upper_info(self.settings, &a.table, Vec::new(), group_by, aggs);
         self.pushed_aggregate(pd, upper, Some(&join), &a.routine, output, local)
     }
 
