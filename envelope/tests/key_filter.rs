@@ -114,3 +114,42 @@ fn key_filters_follow_rescans_and_other_key_types() {
                       FROM small s ORDER BY 1, 2";
     assert_eq!(rows(&mut s, correlated), ["5|1", "17|1", "1999|1", "1999|1", "5000|0"]);
 }
+
+/// A semi or anti join with a small outer side hashes that side (`Hash Right Semi Join`) and
+/// streams the large inner one through its key filter; NULL keys on either side and a join
+/// qual keep their meaning.
+#[test]
+fn semi_and_anti_joins_hash_a_small_outer_side() {
+    let (_dir, db) = setup();
+    let mut s = db.session();
+    let semi = "SELECT s.k, s.name FROM small s WHERE EXISTS (SELECT 1 FROM big b WHERE b.k = s.k) ORDER BY 1, 2";
+    assert_eq!(rows(&mut s, semi), ["5|five", "17|seventeen", "1999|a", "1999|b"]);
+    let plan = rows(&mut s, &format!("EXPLAIN (COSTS OFF) {semi}")).join("\n");
+    assert!(plan.contains("Hash Right Semi Join"), "{plan}");
+    assert!(plan.contains("Hash Cond: ((b.k)::bigint = s.k)"), "{plan}");
+    let (plan, n) = big_scan_rows(&mut s, semi);
+    assert_eq!(n, 3, "{plan}");
+
+    let anti = "SELECT s.k, s.name FROM small s WHERE NOT EXISTS (SELECT 1 FROM big b WHERE b.k = s.k)";
+    assert_eq!(rows(&mut s, anti), ["5000|none"]);
+    let plan = rows(&mut s, &format!("EXPLAIN (COSTS OFF) {anti}")).join("\n");
+    assert!(plan.contains("Hash Right Anti Join"), "{plan}");
+
+    // A join qual beyond the keys: checked per pair.
+    let qual = "SELECT s.name FROM small s WHERE EXISTS (SELECT 1 FROM big b WHERE b.k = s.k AND b.y > 2010)
+                ORDER BY 1";
+    assert_eq!(rows(&mut s, qual), ["a", "b", "seventeen"]);
+    let qual_anti = "SELECT s.name FROM small s WHERE NOT EXISTS (SELECT 1 FROM big b WHERE b.k = s.k AND b.y > 2010)
+                     ORDER BY 1";
+    assert_eq!(rows(&mut s, qual_anti), ["five", "none"]);
+
+    // NULL keys: an outer row with one is kept by NOT EXISTS and dropped by EXISTS; the inner
+    // rows with NULL keys match nothing.
+    let nulls = "SELECT count(*) FILTER (WHERE v = 'null key'), count(*) FROM
+                   (SELECT b.v FROM (SELECT * FROM big WHERE y = 2000) b
+                    WHERE NOT EXISTS (SELECT 1 FROM big c WHERE c.k = b.k)) x";
+    assert_eq!(rows(&mut s, nulls), ["1|1"]);
+    let nulls_semi = "SELECT count(*) FROM (SELECT * FROM big WHERE y = 2000) b
+                      WHERE EXISTS (SELECT 1 FROM big c WHERE c.k = b.k)";
+    assert_eq!(rows(&mut s, nulls_semi), ["100"]);
+}

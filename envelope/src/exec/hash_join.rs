@@ -47,6 +47,8 @@ struct JoinTable {
     matched: Vec<bool>,
     /// Inner rows with a NULL key (right/full joins only).
     null_rows: Vec<Row>,
+    /// The table's share of the query's memory, held for as long as the table.
+    mem: MemTracker,
 }
 
 pub(crate) struct HashJoinOp {
@@ -121,7 +123,6 @@ impl HashJoinOp {
             self.inner.rescan(cx)?;
         }
         self.inner_fresh = false;
-        let mut mem = MemTracker::new("hash join table", cx.memory());
         let keep_null = self.spec.keeps_unmatched_inner();
         let mut t = JoinTable {
             keys: KeyTable::new(self.kinds.clone()),
@@ -131,6 +132,7 @@ impl HashJoinOp {
             rows: Vec::new(),
             matched: Vec::new(),
             null_rows: Vec::new(),
+            mem: MemTracker::new("hash join table", cx.memory()),
         };
         let mut batch = Vec::new();
         // Inner keys for the outer side's key filter (duplicates included).
@@ -143,7 +145,7 @@ impl HashJoinOp {
             }
             for row in batch.drain(..) {
                 cx.eval_into(&self.inner_keys, &row, &mut self.key_buf)?;
-                mem.add(row_bytes(&row) + 8)?;
+                t.mem.add(row_bytes(&row) + 8)?;
                 if self.key_buf.iter().any(Datum::is_null) {
                     if keep_null {
                         t.null_rows.push(row);
@@ -152,7 +154,7 @@ impl HashJoinOp {
                 }
                 let (id, new) = t.keys.find_or_insert(&self.key_buf)?;
                 if new {
-                    mem.add(row_bytes(&self.key_buf) + 24)?;
+                    t.mem.add(row_bytes(&self.key_buf) + 24)?;
                     t.heads.push(NONE);
                     t.tails.push(NONE);
                     if let Some(keys) = filter_keys.as_mut() {
@@ -179,7 +181,7 @@ impl HashJoinOp {
         if let (Some(col), Some(keys)) = (self.filter_col, filter_keys) {
             if !t.rows.is_empty() {
                 let set = KeySet::new(&keys);
-                mem.add(set.heap_bytes())?;
+                t.mem.add(set.heap_bytes())?;
                 self.outer.op.push_key_filter(col, &Arc::new(set));
             }
         }
@@ -197,7 +199,7 @@ impl HashJoinOp {
 /// column, or one widened to a larger integer type (`int4_col::bigint`, which never fails
 /// and keeps the value). Narrowing casts are left out: dropping a row early would hide the
 /// overflow error PostgreSQL raises for it.
-fn filter_column(e: &Expr) -> Option<(usize, DataType)> {
+pub(crate) fn filter_column(e: &Expr) -> Option<(usize, DataType)> {
     let width = |t: &DataType| match t {
         DataType::Int2 => Some(2),
         DataType::Int4 => Some(4),

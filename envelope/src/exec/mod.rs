@@ -27,6 +27,7 @@ mod deps;
 mod distinct;
 mod filter;
 mod hash_join;
+mod hash_semi;
 mod instrument;
 mod join;
 mod keys;
@@ -285,7 +286,14 @@ impl Builder<'_> {
                 self.rescannable = saved;
                 Box::new(nested_loop::NestedLoopOp::new(spec, outer_op, inner_op?, params))
             }
-            Node::HashJoin { outer, inner, join_type, outer_keys, inner_keys, qual } => {
+            Node::HashJoin { outer, inner, join_type, outer_keys, inner_keys, qual, build_outer: true } => {
+                let spec = join::JoinSpec::new(*join_type, outer, inner, qual.as_ref())?;
+                // Built (and numbered for EXPLAIN ANALYZE) in display order: inner side first.
+                let inner_op = self.build(inner)?;
+                let outer_op = self.build(outer)?;
+                Box::new(hash_semi::HashSemiOuterOp::new(spec, outer_op, inner_op, outer_keys, inner_keys)?)
+            }
+            Node::HashJoin { outer, inner, join_type, outer_keys, inner_keys, qual, build_outer: false } => {
                 let spec = join::JoinSpec::new(*join_type, outer, inner, qual.as_ref())?;
                 let inner_dynamic = self.deps.depends(inner);
                 let outer_op = self.build(outer)?;

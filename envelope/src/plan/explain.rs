@@ -294,7 +294,9 @@ impl Printer<'_> {
             }
         }
         match &p.node {
-            Node::HashJoin { outer, inner, .. } => {
+            Node::HashJoin { outer, inner, build_outer, .. } => {
+                let (probe, build) = if *build_outer { (inner, outer) } else { (outer, inner) };
+                let (outer, inner) = (probe, build);
                 self.node(outer, indent + 1, true);
                 // PostgreSQL's Hash node over the build side.
                 let h = self.header("Hash", inner, stat.as_ref());
@@ -467,7 +469,23 @@ impl Printer<'_> {
                 }
                 join_name("Nested Loop", *join_type)
             }
-            Node::HashJoin { outer, inner, join_type, outer_keys, inner_keys, qual } => {
+            Node::HashJoin { outer, inner, join_type, outer_keys, inner_keys, qual, build_outer: true } => {
+                // Shown as PostgreSQL 18 shows it: the streamed side first, the condition
+                // from its point of view; the join filter keeps the outer ++ inner order.
+                let (on, inn) = (self.names(outer), self.names(inner));
+                let conds: Vec<String> = inner_keys
+                    .iter()
+                    .zip(outer_keys)
+                    .map(|(b, a)| format!("({} = {})", self.deparse(b, &inn), self.deparse(a, &on)))
+                    .collect();
+                d.push(format!("Hash Cond: {}", wrap_and(&conds)));
+                if let Some(q) = qual {
+                    let names: Vec<String> = on.into_iter().chain(inn).collect();
+                    d.push(format!("Join Filter: {}", self.deparse_top(q, &names)));
+                }
+                format!("Hash Right {} Join", join_type.explain_name())
+            }
+            Node::HashJoin { outer, inner, join_type, outer_keys, inner_keys, qual, build_outer: false } => {
                 self.keyed_join_details(&mut d, "Hash", (outer, inner), (outer_keys, inner_keys), qual.as_ref());
                 join_name("Hash", *join_type)
             }

@@ -727,6 +727,7 @@ impl Planner<'_> {
                     outer_keys: keys(outer, |p| &p.0)?,
                     inner_keys: keys(inner, |p| &p.1)?,
                     qual: residual_expr,
+                    build_outer: false,
                 };
                 make(node, output, cost, rows)
             }
@@ -899,8 +900,15 @@ impl Planner<'_> {
             (o.output.clone(), outer.map[..lw].to_vec())
         };
         let plan = if !okeys.is_empty() && self.settings.enable_hashjoin {
-            let startup = i.cost.total + tuple_cost(i.rows);
-            let total = startup + o.cost.total + expr_cost(okeys.len(), o.rows) + tuple_cost(rows);
+            // A semi or anti join whose outer side is the smaller one hashes that side.
+            let build_outer = !join_type.emits_inner() && o.rows * 2.0 < i.rows;
+            let (startup, total) = if build_outer {
+                let startup = o.cost.total + tuple_cost(o.rows) + i.cost.total + expr_cost(ikeys.len(), i.rows);
+                (startup, startup + tuple_cost(rows))
+            } else {
+                let startup = i.cost.total + tuple_cost(i.rows);
+                (startup, startup + o.cost.total + expr_cost(okeys.len(), o.rows) + tuple_cost(rows))
+            };
             let node = Node::HashJoin {
                 outer: Box::new(o.clone()),
                 inner: Box::new(i.clone()),
@@ -908,6 +916,7 @@ impl Planner<'_> {
                 outer_keys: okeys,
                 inner_keys: ikeys,
                 qual: residual,
+                build_outer,
             };
             make(node, output, Cost::new(startup, total), rows)
         } else {

@@ -204,6 +204,9 @@ pub enum Node {
         outer_keys: Vec<Expr>,
         inner_keys: Vec<Expr>,
         qual: Option<Expr>,
+        /// Semi and anti joins only: hash the outer side and stream the inner one (EXPLAIN:
+        /// `Hash Right Semi Join`, the inner side shown first), for a small outer side.
+        build_outer: bool,
     },
     /// Both inputs sorted ascending (NULLS LAST) on their keys.
     MergeJoin {

@@ -63,7 +63,9 @@ fn sort_on_first(p: Plan, types: &[DataType]) -> Plan {
 
 #[test]
 fn hash_join_every_type_with_duplicates_and_null_keys() {
-    for jt in ALL {
+    // Semi and anti joins also with the outer side hashed (`Hash Right Semi/Anti Join`).
+    let variants = ALL.into_iter().map(|jt| (jt, false)).chain([(JoinType::Semi, true), (JoinType::Anti, true)]);
+    for (jt, build_outer) in variants {
         let f = fdw();
         let node = Node::HashJoin {
             outer: Box::new(scan(&f, "l", &[I, T])),
@@ -72,9 +74,44 @@ fn hash_join_every_type_with_duplicates_and_null_keys() {
             outer_keys: vec![col(0, I)],
             inner_keys: vec![col(0, I)],
             qual: None,
+            build_outer,
         };
         let got = run(&query(plan(node, &out_types(jt))));
-        assert_eq!(sorted(got), expected(jt), "hash join {jt:?}");
+        assert_eq!(sorted(got), expected(jt), "hash join {jt:?}, build_outer {build_outer}");
+    }
+}
+
+/// Semi and anti joins with a qual beyond the keys: the same rows whichever side is hashed,
+/// and (outer side hashed) in the outer side's order.
+#[test]
+fn semi_and_anti_join_quals_hold_whichever_side_is_hashed() {
+    let qual = bin(BinaryOp::NotEq, col(3, T), Expr::constant(t("Y"), T));
+    for jt in [JoinType::Semi, JoinType::Anti] {
+        let mut answers = Vec::new();
+        for build_outer in [false, true] {
+            let f = fdw();
+            let node = Node::HashJoin {
+                outer: Box::new(scan(&f, "l", &[I, T])),
+                inner: Box::new(scan(&f, "r", &[I, T])),
+                join_type: jt,
+                outer_keys: vec![col(0, I)],
+                inner_keys: vec![col(0, I)],
+                qual: Some(qual.clone()),
+                build_outer,
+            };
+            answers.push(run(&query(plan(node, &[I, T]))));
+        }
+        let nested = Node::NestedLoop {
+            outer: Box::new(scan(&fdw(), "l", &[I, T])),
+            inner: Box::new(scan(&fdw(), "r", &[I, T])),
+            join_type: jt,
+            qual: Some(bin(BinaryOp::And, bin(BinaryOp::Eq, col(0, I), col(2, I)), qual.clone())),
+            params: vec![],
+        };
+        let want = run(&query(plan(nested, &[I, T])));
+        assert!(!want.is_empty(), "{jt:?}");
+        assert_eq!(answers[1], want, "{jt:?}: outer side hashed, in outer order");
+        assert_eq!(sorted(answers[0].clone()), sorted(want), "{jt:?}: inner side hashed");
     }
 }
 
@@ -132,7 +169,7 @@ fn join_quals_decide_matches_for_outer_joins() {
             if merge {
                 Node::MergeJoin { outer, inner, join_type, outer_keys, inner_keys, qual }
             } else {
-                Node::HashJoin { outer, inner, join_type, outer_keys, inner_keys, qual }
+                Node::HashJoin { outer, inner, join_type, outer_keys, inner_keys, qual, build_outer: false }
             }
         };
         let got = run(&query(plan(make(outer, inner), &[I, T, I, T])));
@@ -191,6 +228,7 @@ fn hash_join_fails_cleanly_past_the_memory_limit() {
         outer_keys: vec![col(0, I)],
         inner_keys: vec![col(0, I)],
         qual: None,
+        build_outer: false,
     };
     let err = run_with(&query(plan(node, &[I, T, I, T])), &ExecOptions { memory_limit: 200 }).unwrap_err();
     assert_eq!(err.sqlstate, SqlState::OUT_OF_MEMORY);
@@ -213,6 +251,7 @@ fn hash_join_with_empty_inner_skips_the_outer_side() {
         outer_keys: vec![col(0, I)],
         inner_keys: vec![col(0, I)],
         qual: None,
+        build_outer: false,
     };
     let (rows, stats) = run_analyze(&query(plan(node, &[I, T, I, T])));
     assert!(rows.is_empty());
@@ -236,6 +275,7 @@ fn hash_table_survives_rescans_when_the_inner_side_is_parameter_free() {
             outer_keys: vec![col(0, I)],
             inner_keys: vec![col(0, I)],
             qual: None,
+            build_outer: false,
         },
         &[I, T, I, T],
     );
