@@ -104,6 +104,11 @@ impl Converter {
         }
     }
 
+    /// Fields a record must be split into for this converter: up to its last column.
+    pub fn fields_needed(&self) -> usize {
+        self.columns.iter().map(|c| c.index + 1).max().unwrap_or(0)
+    }
+
     /// Number of values `convert` appends per record.
     pub fn width(&self) -> usize {
         self.columns.len()
@@ -113,7 +118,7 @@ impl Converter {
     /// and `extra data after last expected column`).
     #[inline]
     pub fn check_fields(&self, rec: &Record<'_>) -> Result<(), ScanError> {
-        let n = rec.fields.len();
+        let n = rec.nfields;
         let want = self.names.len();
         if n == want || want == 0 {
             return Ok(());

@@ -31,6 +31,9 @@ pub struct Record<'a> {
     pub start: usize,
     pub end: usize,
     pub fields: &'a [Field],
+    /// Number of fields of the record (`fields` may hold only the first ones: see
+    /// [`RecordReader::set_field_limit`]).
+    pub nfields: usize,
     /// Line number within the range being read, from 1.
     pub line: u64,
 }
@@ -106,6 +109,12 @@ impl RecordReader {
         Ok(reader)
     }
 
+    /// Splits out only the first `n` fields of each record where it can (the others are
+    /// counted, for the field-count check): a scan reading its first columns sets this.
+    pub fn set_field_limit(&mut self, n: usize) {
+        self.tok.limit = n;
+    }
+
     /// Back to the start of the range.
     pub fn restart(&mut self, start: u64) -> Result<(), FdwError> {
         self.file.seek(SeekFrom::Start(start)).map_err(|e| context::read_error(&e))?;
@@ -148,7 +157,14 @@ impl RecordReader {
                     }
                     let start = self.pos;
                     self.pos = next;
-                    return Ok(Some(Record { buf: &self.buf, start, end, fields: &self.tok.fields, line: self.line }));
+                    return Ok(Some(Record {
+                        buf: &self.buf,
+                        start,
+                        end,
+                        fields: &self.tok.fields,
+                        nfields: self.tok.count,
+                        line: self.line,
+                    }));
                 }
                 Ok(Step::NeedMore) => self.fill()?,
                 Ok(Step::Eof) => {

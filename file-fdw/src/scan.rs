@@ -142,7 +142,12 @@ impl ScanPlan {
     /// Opens the file and a reader of the records starting in `[start, stop)`.
     pub fn reader(&self, start: u64, stop: Option<u64>) -> FdwResult<RecordReader> {
         let file = reader::open(&self.opts.filename)?;
-        RecordReader::new(file, &self.opts.copy, start, stop)
+        let mut reader = RecordReader::new(file, &self.opts.copy, start, stop)?;
+        // `header 'match'` compares every field of the first line.
+        if self.opts.copy.header != Header::Match {
+            reader.set_field_limit(self.conv.fields_needed());
+        }
+        Ok(reader)
     }
 
     /// Reads records until one satisfies the quals and leaves its parsed values in `row`

@@ -138,8 +138,14 @@ pub struct Tokenizer {
     quote: u8,
     escape: u8,
     pub eol: Eol,
-    /// Spans of the fields of the last record returned.
+    /// Spans of the fields of the last record returned: its first `limit` fields (all of
+    /// them when it has fewer, or when the general path split it).
     pub fields: Vec<Field>,
+    /// How many fields the fast path records; past them it only counts delimiters, so a scan
+    /// that reads the first columns of wide records skips the work for the rest.
+    pub limit: usize,
+    /// Number of fields of the last record returned.
+    pub count: usize,
     /// Set once the `\.` marker has been seen.
     done: bool,
 }
@@ -153,6 +159,8 @@ impl Tokenizer {
             escape: opts.escape,
             eol: Eol::Unknown,
             fields: Vec::with_capacity(16),
+            limit: usize::MAX,
+            count: 0,
             done: false,
         }
     }
@@ -181,7 +189,9 @@ impl Tokenizer {
                 return Ok(step);
             }
         }
-        self.general(buf, pos, eof)
+        let step = self.general(buf, pos, eof);
+        self.count = self.fields.len();
+        step
     }
 
     /// The fast path: a record free of special bytes ending with `\n` before `special`.
@@ -194,6 +204,8 @@ impl Tokenizer {
         }
         self.fields.clear();
         let mut start = pos;
+        // Fields past the limit, counted but not recorded.
+        let mut counted = 0usize;
         // Sixteen bytes at a time: one mask of delimiters and one of newlines; the delimiters
         // before the first newline end fields, the newline ends the record (records are short
         // and fields shorter, so a per-field search costs more).
@@ -206,29 +218,47 @@ impl Tokenizer {
                 delims &= (1u32 << last) - 1;
             }
             while delims != 0 {
+                if self.fields.len() >= self.limit {
+                    counted += delims.count_ones() as usize;
+                    break;
+                }
                 let at = base + delims.trailing_zeros() as usize;
                 self.fields.push(Field { start, end: at, flags: 0 });
                 start = at + 1;
                 delims &= delims - 1;
             }
             if newlines != 0 {
-                let at = base + last as usize;
-                self.fields.push(Field { start, end: at, flags: 0 });
-                return Some(Step::Record { end: at, next: at + 1 });
+                return Some(self.end_fast_record(start, base + last as usize, counted));
             }
             base += 16;
         }
         for (k, &c) in blocks.remainder().iter().enumerate() {
-            if c == self.delim || c == b'\n' {
-                let at = base + k;
-                self.fields.push(Field { start, end: at, flags: 0 });
-                if c == b'\n' {
-                    return Some(Step::Record { end: at, next: at + 1 });
+            let at = base + k;
+            if c == b'\n' {
+                return Some(self.end_fast_record(start, at, counted));
+            }
+            if c == self.delim {
+                if self.fields.len() >= self.limit {
+                    counted += 1;
+                } else {
+                    self.fields.push(Field { start, end: at, flags: 0 });
                 }
                 start = at + 1;
             }
         }
         None
+    }
+
+    /// The fast path reached the record's newline at `at`: its last field starts at `start`.
+    #[inline]
+    fn end_fast_record(&mut self, start: usize, at: usize, counted: usize) -> Step {
+        if self.fields.len() < self.limit {
+            self.fields.push(Field { start, end: at, flags: 0 });
+            self.count = self.fields.len() + counted;
+        } else {
+            self.count = self.fields.len() + counted + 1;
+        }
+        Step::Record { end: at, next: at + 1 }
     }
 
     /// The general path: PostgreSQL's line and attribute rules, one byte at a time.
@@ -461,6 +491,34 @@ mod tests {
         assert_eq!(split_both_ways(&mut fast, &mut general, data).0, 4);
         // A record cut by the end of the data (no newline yet) is not taken by the fast path.
         assert_eq!(fast.fast(b"abc|defghijkl|mn", 0, 16), None);
+    }
+
+    /// With a field limit the fast path records the first fields only and counts the others:
+    /// the same spans as far as they go, the same count.
+    #[test]
+    fn field_limits_record_the_first_fields_and_count_the_rest() {
+        let data = "1|155190|7706|1|17|21168.23|0.04|0.02|N|O|1996-03-13|1996-02-12|TRUCK|egular courts\n\
+                    ||é|ü|0123456789abcdef|x|\n7|\n\n|||||||||||||||||||||||||||||||||||||\nab\n"
+            .as_bytes();
+        let opts = CopyOptions::process([("format", "text"), ("delimiter", "|")]).unwrap();
+        for limit in [0, 1, 2, 3, 7, 14, 15, 40] {
+            let (mut fast, mut general) = (Tokenizer::new(&opts), Tokenizer::new(&opts));
+            fast.eol = Eol::Nl;
+            general.eol = Eol::Nl;
+            fast.limit = limit;
+            let mut pos = 0;
+            while pos < data.len() {
+                let f = fast.next_record(data, pos, data.len(), false).unwrap();
+                let g = general.next_record(data, pos, pos, false).unwrap();
+                assert_eq!(f, g, "limit {limit} at {pos}");
+                assert_eq!(fast.count, general.fields.len(), "limit {limit} at {pos}");
+                assert_eq!(general.count, general.fields.len());
+                let n = general.fields.len().min(limit);
+                assert_eq!(fast.fields, general.fields[..n], "limit {limit} at {pos}");
+                let Step::Record { next, .. } = f else { panic!("expected a record, got {f:?}") };
+                pos = next;
+            }
+        }
     }
 
     #[test]

@@ -162,6 +162,21 @@ fn column_count_errors() {
     let e = run(&request(&tbl, vec![], vec![], 0), &[]).unwrap_err();
     assert_eq!(describe(&e).0, "missing data for column \"b\"");
     assert_eq!(e.sqlstate.code(), "22P04");
+    // A scan of the first column splits only that far and still counts the rest, in long
+    // records (the sixteen-byte path) and short ones.
+    let long = format!("1,{}\n2,{},extra\n", "y".repeat(40), "z".repeat(40));
+    let (_f, tbl) = int_text_table(long.as_bytes(), &[("format", "csv")]);
+    let e = run(&request(&tbl, vec![0], vec![], 0), &[]).unwrap_err();
+    assert_eq!(
+        describe(&e),
+        ("extra data after last expected column".into(), format!("COPY t, line 2: \"2,{},extra\"", "z".repeat(40)))
+    );
+    let (_f, tbl) = int_text_table(b"1,2\n3,4,5\n", &[("format", "csv")]);
+    let e = run(&request(&tbl, vec![0], vec![], 0), &[]).unwrap_err();
+    assert_eq!(describe(&e).0, "extra data after last expected column");
+    let (_f, tbl) = int_text_table(format!("1,{}\n3\n", "q".repeat(30)).as_bytes(), &[("format", "csv")]);
+    let e = run(&request(&tbl, vec![0], vec![], 0), &[]).unwrap_err();
+    assert_eq!(describe(&e).0, "missing data for column \"b\"");
 }
 
 #[test]
