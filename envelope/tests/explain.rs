@@ -39,6 +39,11 @@ const QUERIES: &[(&str, &str)] = &[
         "three_way_join",
         "SELECT e.id, d.city, p.size FROM emp e JOIN dept d ON e.dept = d.name JOIN proj p ON p.lead = e.id",
     ),
+    (
+        "or_restrictions",
+        "SELECT e.id FROM emp e JOIN dept d ON e.dept = d.name
+         WHERE (e.salary > 140000 AND d.city = 'Paris') OR (e.salary < 1000 AND d.budget > 5 AND e.proj = 3)",
+    ),
     ("left_join", "SELECT d.name, e.id FROM dept d LEFT JOIN emp e ON e.dept = d.name AND e.salary > 140000"),
     ("full_join", "SELECT d.name, e.id FROM dept d FULL JOIN emp e ON e.dept = d.name"),
     ("cross_join_limit", "SELECT d.name, p.id FROM dept d CROSS JOIN proj p ORDER BY p.id LIMIT 3"),

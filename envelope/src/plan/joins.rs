@@ -37,8 +37,11 @@ struct Qual {
     /// The equivalence class (of three or more relations) this column equality belongs to:
     /// its selectivity is then estimated per class, not per qual.
     class: Option<usize>,
-    /// Added by `equivalence_classes` (not written in the query).
+    /// Added by `equivalence_classes` or `or_restrictions` (not written in the query).
     implied: bool,
+    /// Restrictions of single leaves derived from this OR (`or_restrictions`): the leaves'
+    /// row estimates already count them, so the join's estimate divides them back out.
+    derived: Vec<Expr>,
 }
 
 /// A candidate plan for a set of leaves, with where each global column landed.
@@ -109,8 +112,9 @@ impl Planner<'_> {
         let raw: Vec<Expr> = raw.into_iter().flat_map(factor_or).collect();
         let mut quals: Vec<Qual> = raw
             .into_iter()
-            .map(|e| Qual { mask: mask_of(&e, &leaves), expr: e, class: None, implied: false })
+            .map(|e| Qual { mask: mask_of(&e, &leaves), expr: e, class: None, implied: false, derived: Vec::new() })
             .collect();
+        or_restrictions(&mut quals, &leaves);
         let classes = equivalence_classes(&mut quals, &leaves);
         // Columns needed above each leaf: the requested ones plus those of multi-leaf quals.
         let mut needed = vec![false; width];
@@ -197,7 +201,8 @@ impl Planner<'_> {
             let mut r: f64 = (0..n).filter(|i| mask & (1 << i) != 0).map(|i| base[i].plan.rows).product();
             for q in &quals {
                 if q.mask & mask == q.mask && q.mask.count_ones() >= 2 && q.class.is_none() {
-                    r *= cost::selectivity(&q.expr, &col_info);
+                    let derived: f64 = q.derived.iter().map(|d| cost::selectivity(d, &col_info)).product();
+                    r *= (cost::selectivity(&q.expr, &col_info) / derived.max(1e-10)).min(1.0);
                 }
             }
             // A class of k relations equal on one key: the product of their rows divided by
@@ -1076,7 +1081,7 @@ fn equivalence_classes(quals: &mut Vec<Qual>, leaves: &[Leaf<'_>]) -> Vec<Vec<us
                     right: Box::new(Expr::Column { index: b, ty }),
                     ty: DataType::Bool,
                 };
-                quals.push(Qual { expr, mask: pair_mask, class: Some(id), implied: true });
+                quals.push(Qual { expr, mask: pair_mask, class: Some(id), implied: true, derived: Vec::new() });
             }
         }
         classes.push(cols);
@@ -1159,6 +1164,42 @@ pub(super) fn factor_or(e: Expr) -> Vec<Expr> {
         .expect("an OR has arms");
     out.push(or);
     out
+}
+
+/// For an OR over several relations, the restriction it implies on each relation that every
+/// arm restricts: `(a.x = 1 AND b.y = 2) OR (a.x = 3 AND b.y = 4)` implies `a.x = 1 OR a.x =
+/// 3` on `a`. PostgreSQL derives these too (TPC-H Q19 and Q7): a scan can then drop rows
+/// early, and a hash join hashes only the rows that can match. The OR itself stays at the join.
+fn or_restrictions(quals: &mut Vec<Qual>, leaves: &[Leaf<'_>]) {
+    let mut added = Vec::new();
+    for q in quals.iter_mut() {
+        if q.mask.count_ones() < 2 || !matches!(q.expr, Expr::Binary { op: BinaryOp::Or, .. }) {
+            continue;
+        }
+        let mut arms = Vec::new();
+        flatten_or(&q.expr, &mut arms);
+        let arm_conjuncts: Vec<Vec<Expr>> = arms.into_iter().map(|a| a.clone().split_conjunction()).collect();
+        for leaf in (0..leaves.len()).filter(|l| q.mask & (1 << l) != 0) {
+            let only_leaf = |c: &&Expr| mask_of(c, leaves) == 1 << leaf && !c.is_volatile();
+            let restricted: Option<Vec<Expr>> = arm_conjuncts
+                .iter()
+                .map(|arm| Expr::conjunction(arm.iter().filter(only_leaf).cloned().collect()))
+                .collect();
+            let Some(restricted) = restricted else { continue };
+            let or = restricted
+                .into_iter()
+                .reduce(|a, b| Expr::Binary {
+                    op: BinaryOp::Or,
+                    left: Box::new(a),
+                    right: Box::new(b),
+                    ty: DataType::Bool,
+                })
+                .expect("an OR has arms");
+            q.derived.push(or.clone());
+            added.push(Qual { mask: 1 << leaf, expr: or, class: None, implied: true, derived: Vec::new() });
+        }
+    }
+    quals.extend(added);
 }
 
 fn flatten_or<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
