@@ -135,8 +135,7 @@ impl HashJoinOp {
             mem: MemTracker::new("hash join table", cx.memory()),
         };
         let mut batch = Vec::new();
-        // Inner keys for the outer side's key filter (duplicates included).
-        let mut filter_keys: Option<Vec<i64>> = self.filter_col.map(|_| Vec::new());
+        let mut filter_keys = FilterKeys::new(self.filter_col);
         loop {
             batch.clear();
             self.inner.next_batch(cx, &mut batch, BATCH_SIZE)?;
@@ -157,13 +156,7 @@ impl HashJoinOp {
                     t.mem.add(row_bytes(&self.key_buf) + 24)?;
                     t.heads.push(NONE);
                     t.tails.push(NONE);
-                    if let Some(keys) = filter_keys.as_mut() {
-                        match self.key_buf.first().and_then(KeySet::key_of) {
-                            Some(k) => keys.push(k),
-                            // A key the set cannot hold: offer no filter.
-                            None => filter_keys = None,
-                        }
-                    }
+                    filter_keys.note(&self.key_buf);
                 }
                 let ri = t.rows.len() as u32;
                 t.rows.push(row);
@@ -178,12 +171,8 @@ impl HashJoinOp {
         if keep_null {
             t.matched = vec![false; t.rows.len()];
         }
-        if let (Some(col), Some(keys)) = (self.filter_col, filter_keys) {
-            if !t.rows.is_empty() {
-                let set = KeySet::new(&keys);
-                t.mem.add(set.heap_bytes())?;
-                self.outer.op.push_key_filter(col, &Arc::new(set));
-            }
+        if !t.rows.is_empty() {
+            filter_keys.offer(self.outer.op.as_mut(), &mut t.mem)?;
         }
         if t.rows.is_empty() && matches!(self.spec.join_type, JoinType::Inner | JoinType::Semi | JoinType::Right) {
             // Nothing can match and no outer row is kept: skip the outer side. Right joins
@@ -191,6 +180,40 @@ impl HashJoinOp {
             self.phase = if keep_null { Phase::Unmatched } else { Phase::Done };
         }
         self.table = Some(t);
+        Ok(())
+    }
+}
+
+/// The distinct keys of a hash table being built, gathered for a key filter on column `col`
+/// of the other side; given up at the first key a `KeySet` cannot hold.
+pub(crate) struct FilterKeys {
+    col: Option<usize>,
+    keys: Vec<i64>,
+}
+
+impl FilterKeys {
+    pub fn new(col: Option<usize>) -> Self {
+        FilterKeys { col, keys: Vec::new() }
+    }
+
+    /// Notes a new distinct key (one column).
+    #[inline]
+    pub fn note(&mut self, key: &[Datum]) {
+        if self.col.is_some() {
+            match key.first().and_then(KeySet::key_of) {
+                Some(k) => self.keys.push(k),
+                None => self.col = None,
+            }
+        }
+    }
+
+    /// Offers the keys to `op` as a key filter, charging the set to `mem`.
+    pub fn offer(self, op: &mut dyn Operator, mem: &mut MemTracker) -> FdwResult<()> {
+        if let Some(col) = self.col {
+            let set = KeySet::new(&self.keys);
+            mem.add(set.heap_bytes())?;
+            op.push_key_filter(col, &Arc::new(set));
+        }
         Ok(())
     }
 }

@@ -13,12 +13,10 @@
 //! NULL keys: an outer row with one never matches (dropped by a semi join, emitted by an anti
 //! join), an inner row with one is skipped. A rescan starts over: both sides are read again.
 
-use std::sync::Arc;
-
 use fdw_api::{Datum, Expr, FdwResult, KeySet, Row, BATCH_SIZE};
 
 use super::context::{CExpr, Cx};
-use super::hash_join::filter_column;
+use super::hash_join::{filter_column, FilterKeys};
 use super::join::JoinSpec;
 use super::keys::{row_bytes, KeyKind, KeyTable, MemTracker};
 use super::{BoxOp, Child, Operator};
@@ -97,7 +95,7 @@ impl HashSemiOuterOp {
             matched: Vec::new(),
             mem: MemTracker::new("hash join table", cx.memory()),
         };
-        let mut filter_keys: Option<Vec<i64>> = self.filter_col.map(|_| Vec::new());
+        let mut filter_keys = FilterKeys::new(self.filter_col);
         // Outer rows that can still be marked (NULL keys never are).
         let mut hashed = 0usize;
         let mut batch = Vec::new();
@@ -124,12 +122,7 @@ impl HashSemiOuterOp {
                 if new {
                     t.mem.add(row_bytes(&self.key_buf) + 8)?;
                     t.heads.push(NONE);
-                    if let Some(keys) = filter_keys.as_mut() {
-                        match self.key_buf.first().and_then(KeySet::key_of) {
-                            Some(k) => keys.push(k),
-                            None => filter_keys = None,
-                        }
-                    }
+                    filter_keys.note(&self.key_buf);
                 }
                 // Chains run newest first; the output order comes from `rows`, not the chains.
                 t.next.push(t.heads[id]);
@@ -142,11 +135,7 @@ impl HashSemiOuterOp {
             // No outer row can match: the inner side need not be read.
             return Ok(t);
         }
-        if let (Some(col), Some(keys)) = (self.filter_col, filter_keys) {
-            let set = KeySet::new(&keys);
-            t.mem.add(set.heap_bytes())?;
-            self.inner.op.push_key_filter(col, &Arc::new(set));
-        }
+        filter_keys.offer(self.inner.op.as_mut(), &mut t.mem)?;
         // Once every hashed row is marked, the rest of the inner side changes nothing.
         let mut unmatched = hashed;
         while unmatched > 0 {
