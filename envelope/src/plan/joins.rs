@@ -471,7 +471,7 @@ impl Planner<'_> {
             let s = stats.as_ref()?;
             Some(ColInfo { stats: s.columns.get(c).and_then(|x| x.as_ref()), rel_rows: s.row_count })
         };
-        let sel: f64 = quals.iter().map(|q| cost::selectivity(q, &col_info)).product();
+        let sel = cost::clauselist_selectivity(quals, &col_info);
         let rows = if stats.is_some() {
             total_rows * sel
         } else {
