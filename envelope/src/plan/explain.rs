@@ -469,28 +469,19 @@ impl Printer<'_> {
                 }
                 join_name("Nested Loop", *join_type)
             }
-            Node::HashJoin { outer, inner, join_type, outer_keys, inner_keys, qual, build_outer: true } => {
-                // Shown as PostgreSQL 18 shows it: the streamed side first, the condition
-                // from its point of view; the join filter keeps the outer ++ inner order.
-                let (on, inn) = (self.names(outer), self.names(inner));
-                let conds: Vec<String> = inner_keys
-                    .iter()
-                    .zip(outer_keys)
-                    .map(|(b, a)| format!("({} = {})", self.deparse(b, &inn), self.deparse(a, &on)))
-                    .collect();
-                d.push(format!("Hash Cond: {}", wrap_and(&conds)));
-                if let Some(q) = qual {
-                    let names: Vec<String> = on.into_iter().chain(inn).collect();
-                    d.push(format!("Join Filter: {}", self.deparse_top(q, &names)));
+            Node::HashJoin { outer, inner, join_type, outer_keys, inner_keys, qual, build_outer } => {
+                let sides = (outer.as_ref(), inner.as_ref());
+                self.keyed_join_details(&mut d, "Hash", sides, (outer_keys, inner_keys), qual.as_ref(), *build_outer);
+                if *build_outer {
+                    // As PostgreSQL 18 names it: the streamed (inner) side is shown first.
+                    format!("Hash Right {} Join", join_type.explain_name())
+                } else {
+                    join_name("Hash", *join_type)
                 }
-                format!("Hash Right {} Join", join_type.explain_name())
-            }
-            Node::HashJoin { outer, inner, join_type, outer_keys, inner_keys, qual, build_outer: false } => {
-                self.keyed_join_details(&mut d, "Hash", (outer, inner), (outer_keys, inner_keys), qual.as_ref());
-                join_name("Hash", *join_type)
             }
             Node::MergeJoin { outer, inner, join_type, outer_keys, inner_keys, qual } => {
-                self.keyed_join_details(&mut d, "Merge", (outer, inner), (outer_keys, inner_keys), qual.as_ref());
+                let sides = (outer.as_ref(), inner.as_ref());
+                self.keyed_join_details(&mut d, "Merge", sides, (outer_keys, inner_keys), qual.as_ref(), false);
                 join_name("Merge", *join_type)
             }
             Node::Sort { input, keys } => {
@@ -547,6 +538,9 @@ impl Printer<'_> {
     }
 
     /// `Hash Cond:`/`Merge Cond:` and `Join Filter:` lines of a join on equal keys.
+    /// `Hash Cond`/`Merge Cond` and the join filter. With `inner_first` (the inner side is the
+    /// one streamed and shown first) each condition is written from the inner side; the
+    /// join filter is over outer ++ inner either way.
     fn keyed_join_details(
         &self,
         d: &mut Vec<String>,
@@ -554,12 +548,20 @@ impl Printer<'_> {
         (outer, inner): (&Plan, &Plan),
         (outer_keys, inner_keys): (&[Expr], &[Expr]),
         qual: Option<&Expr>,
+        inner_first: bool,
     ) {
         let (on, inn) = (self.names(outer), self.names(inner));
         let conds: Vec<String> = outer_keys
             .iter()
             .zip(inner_keys)
-            .map(|(a, b)| format!("({} = {})", self.deparse(a, &on), self.deparse(b, &inn)))
+            .map(|(a, b)| {
+                let (a, b) = (self.deparse(a, &on), self.deparse(b, &inn));
+                if inner_first {
+                    format!("({b} = {a})")
+                } else {
+                    format!("({a} = {b})")
+                }
+            })
             .collect();
         d.push(format!("{label} Cond: {}", wrap_and(&conds)));
         if let Some(q) = qual {
