@@ -447,26 +447,44 @@ pub trait MaintenanceRoutine: Send + Sync {
     }
 }
 
-/// A simple query shape eligible for the lite execution path (MOT's "lite executor"): a point
-/// or range lookup with a projection, or a single-row insert/update/delete.
+/// A statement simple enough for the lite execution path (MOT's "lite executor"): one scan of
+/// one table, or one row to insert, with nothing around it that needs the executor. The
+/// envelope offers it once, when a prepared statement is planned; the plan the wrapper returns
+/// then runs every execution without building operators.
 #[derive(Clone, Debug)]
 pub struct LiteQuery {
     pub table: Arc<TableDesc>,
-    pub kind: Option<ModifyKind>,
-    /// Equality quals `column = Param`/`Const` over an index's columns.
-    pub key: Vec<(usize, Expr)>,
-    pub columns: Vec<usize>,
+    pub op: LiteOp,
 }
 
-/// A compiled lite plan.
+/// What a lite statement does.
+#[derive(Clone, Debug)]
+pub enum LiteOp {
+    /// `SELECT`: the rows of the scan, as the scan returns them (its `columns`).
+    Select { scan: ScanRequest },
+    /// `UPDATE`: each row of the scan (which wants the row id) becomes `new_row`, the full row
+    /// in table column order, computed over the scanned row (`Expr::Column` = a position in
+    /// the scan's output, the row id last) and the statement's parameters.
+    Update { scan: ScanRequest, new_row: Vec<Expr> },
+    /// `DELETE`: each row of the scan (which wants the row id) is deleted.
+    Delete { scan: ScanRequest },
+    /// `INSERT` of one row: column-free expressions in table column order.
+    Insert { row: Vec<Expr> },
+}
+
+/// A prepared lite plan.
 pub trait LitePlan: Send + Sync {
-    fn execute(&self, params: &[Datum], ctx: &ExecContext, out: &mut RowBatch) -> FdwResult<u64>;
+    /// Runs the statement in the transaction of `ctx` with the statement's parameter values.
+    /// A `Select` appends its rows to `out`; every kind returns the number of rows it
+    /// returned or changed.
+    fn execute(&self, params: &[Datum], ctx: &ExecContext, out: &mut Vec<Row>) -> FdwResult<u64>;
 }
 
 /// The lite execution path.
 pub trait LiteRoutine: Send + Sync {
-    /// Compile `query` if the wrapper can; `None` sends it down the normal path.
-    fn prepare_lite(&self, query: &LiteQuery) -> FdwResult<Option<Box<dyn LitePlan>>>;
+    /// A plan for `query` if the wrapper has a faster way to run it; `None` sends it down the
+    /// normal path (which must give the same results).
+    fn prepare_lite(&self, query: &LiteQuery) -> FdwResult<Option<Arc<dyn LitePlan>>>;
 }
 
 /// Helper for wrappers: the private data of a path downcast to the wrapper's own type.

@@ -11,9 +11,9 @@ use std::sync::Arc;
 use fdw_api::eval::Program;
 use fdw_api::{
     err, path_private, AnalyzeSample, Datum, DdlCommand, DdlRoutine, DurabilityRoutine, EnvelopeServices, ExecContext,
-    Expr, FdwResult, FdwRoutine, ForeignModify, ForeignPath, ForeignScan, Lsn, MaintenanceRoutine, MemoryStat,
-    ModifyKind, ModifyRoutine, RelInfo, RelSize, Row, ScanRequest, SupportRoutine, TableDesc, TransactionRoutine,
-    TxnId,
+    Expr, FdwResult, FdwRoutine, ForeignModify, ForeignPath, ForeignScan, LiteRoutine, Lsn, MaintenanceRoutine,
+    MemoryStat, ModifyKind, ModifyRoutine, RelInfo, RelSize, Row, ScanRequest, SupportRoutine, TableDesc,
+    TransactionRoutine, TxnId,
 };
 use parking_lot::Mutex;
 
@@ -67,37 +67,7 @@ impl FdwRoutine for MotFdw {
     }
 
     fn begin_scan(&self, request: &ScanRequest, ctx: &ExecContext) -> FdwResult<Box<dyn ForeignScan>> {
-        let t = self.engine.table(&request.table)?;
-        let st = t.state();
-        // The plan's spec is shared, not copied: a prepared statement begins this scan often.
-        let spec: Arc<ScanSpec> = request.path.private.clone().and_then(|p| p.downcast().ok()).unwrap_or_default();
-        let index = match &spec.index {
-            None => st.heap.clone(),
-            Some(name) => {
-                st.index(name).cloned().ok_or_else(|| err!(UNDEFINED_OBJECT, "index \"{}\" does not exist", name))?
-            }
-        };
-        if let Some(&c) = request.columns.iter().find(|&&c| c >= st.columns.len()) {
-            return Err(err!(UNDEFINED_COLUMN, "column {} of relation \"{}\" does not exist", c + 1, st.name));
-        }
-        let residual = request
-            .quals
-            .iter()
-            .chain(request.param_quals.iter())
-            .filter(|q| !spec.bound_quals.contains(q))
-            .map(Program::compile)
-            .collect::<FdwResult<Vec<_>>>()?;
-        let txn = self.engine.txn(ctx);
-        Ok(Box::new(MotScan::new(
-            txn,
-            t,
-            index,
-            spec,
-            residual,
-            request.columns.clone(),
-            request.want_row_id,
-            request.limit,
-        )))
+        Ok(Box::new(ScanTemplate::new(request)?.open(&self.engine, ctx)?))
     }
 
     fn explain_scan(&self, request: &ScanRequest, _verbose: bool) -> Vec<(String, String)> {
@@ -138,12 +108,79 @@ impl FdwRoutine for MotFdw {
     fn durability_routine(&self) -> Option<&dyn DurabilityRoutine> {
         Some(self)
     }
+    fn lite_routine(&self) -> Option<&dyn LiteRoutine> {
+        Some(self)
+    }
+}
+
+/// What a scan takes from its request, derived once: a prepared lite plan keeps it, and
+/// `begin_scan` makes one per call.
+pub(crate) struct ScanTemplate {
+    table: Arc<TableDesc>,
+    /// The plan's spec is shared, not copied.
+    spec: Arc<ScanSpec>,
+    residual: Arc<[Program]>,
+    columns: Arc<[usize]>,
+    want_row_id: bool,
+    limit: Option<u64>,
+}
+
+impl ScanTemplate {
+    pub(crate) fn new(request: &ScanRequest) -> FdwResult<ScanTemplate> {
+        let spec: Arc<ScanSpec> = request.path.private.clone().and_then(|p| p.downcast().ok()).unwrap_or_default();
+        let residual = request
+            .quals
+            .iter()
+            .chain(request.param_quals.iter())
+            .filter(|q| !spec.bound_quals.contains(q))
+            .map(Program::compile)
+            .collect::<FdwResult<Vec<_>>>()?;
+        Ok(ScanTemplate {
+            table: request.table.clone(),
+            spec,
+            residual: residual.into(),
+            columns: request.columns.as_slice().into(),
+            want_row_id: request.want_row_id,
+            limit: request.limit,
+        })
+    }
+
+    /// Begins the scan in the transaction of `ctx`, against the table as it is now.
+    pub(crate) fn open(&self, engine: &MotEngine, ctx: &ExecContext) -> FdwResult<MotScan> {
+        let t = engine.table(&self.table)?;
+        let st = t.state();
+        let index = match &self.spec.index {
+            None => st.heap.clone(),
+            Some(name) => {
+                st.index(name).cloned().ok_or_else(|| err!(UNDEFINED_OBJECT, "index \"{}\" does not exist", name))?
+            }
+        };
+        if let Some(&c) = self.columns.iter().find(|&&c| c >= st.columns.len()) {
+            return Err(err!(UNDEFINED_COLUMN, "column {} of relation \"{}\" does not exist", c + 1, st.name));
+        }
+        Ok(MotScan::new(
+            engine.txn(ctx),
+            t,
+            index,
+            self.spec.clone(),
+            self.residual.clone(),
+            self.columns.clone(),
+            self.want_row_id,
+            self.limit,
+        ))
+    }
 }
 
 /// A running INSERT/UPDATE/DELETE.
-struct MotModify {
+pub(crate) struct MotModify {
     txn: Arc<Mutex<Txn>>,
     table: Arc<Table>,
+}
+
+impl MotModify {
+    pub(crate) fn new(engine: &MotEngine, table: &TableDesc, ctx: &ExecContext) -> FdwResult<MotModify> {
+        Ok(MotModify { txn: engine.txn(ctx), table: engine.table(table)? })
+    }
 }
 
 fn row_id_of(d: &Datum) -> FdwResult<u64> {
@@ -185,8 +222,7 @@ impl ModifyRoutine for MotFdw {
         _kind: ModifyKind,
         ctx: &ExecContext,
     ) -> FdwResult<Box<dyn ForeignModify>> {
-        let t = self.engine.table(table)?;
-        Ok(Box::new(MotModify { txn: self.engine.txn(ctx), table: t }))
+        Ok(Box::new(MotModify::new(&self.engine, table, ctx)?))
     }
 }
 

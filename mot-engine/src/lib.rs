@@ -15,11 +15,12 @@
 //!   paths and costs;
 //! - [`memory`], [`gc`]: pool accounting and epoch-based reclamation;
 //! - [`ddl`]: CREATE/DROP TABLE and INDEX, ALTER TABLE, TRUNCATE, VACUUM;
-//! - [`engine`]: tables, transactions, the commit clock; [`fdw`]: the `mot_fdw` wrapper.
+//! - [`engine`]: tables, transactions, the commit clock; [`fdw`]: the `mot_fdw` wrapper;
+//!   [`lite`]: the lite execution path for prepared point statements.
 //!
 //! - [`durability`]: redo records through the envelope's WAL, checkpoints, recovery.
 //!
-//! Not yet: the lite execution path, parallel scans.
+//! Not yet: parallel scans.
 
 pub mod ddl;
 pub mod durability;
@@ -30,6 +31,7 @@ pub mod gc;
 pub mod hint;
 pub mod index;
 pub mod key;
+pub mod lite;
 pub mod memory;
 pub mod plan;
 pub mod row;

@@ -45,8 +45,8 @@ pub struct MotScan {
     pub(crate) table: Arc<Table>,
     pub(crate) index: Arc<Index>,
     pub(crate) spec: Arc<ScanSpec>,
-    pub(crate) residual: Vec<Program>,
-    pub(crate) columns: Vec<usize>,
+    pub(crate) residual: Arc<[Program]>,
+    pub(crate) columns: Arc<[usize]>,
     pub(crate) want_row_id: bool,
     pub(crate) limit: Option<u64>,
     pub(crate) snapshot: u64,
@@ -62,6 +62,9 @@ pub struct MotScan {
     emitted: u64,
     /// Equality on every column of a unique index: at most one row, found through the hints.
     point: bool,
+    /// A point lookup found a committed record, now in the read set: no other record can
+    /// take its key while it keeps it, so the range needs no phantom check.
+    covered: bool,
 }
 
 impl MotScan {
@@ -70,8 +73,8 @@ impl MotScan {
         table: Arc<Table>,
         index: Arc<Index>,
         spec: Arc<ScanSpec>,
-        residual: Vec<Program>,
-        columns: Vec<usize>,
+        residual: Arc<[Program]>,
+        columns: Arc<[usize]>,
         want_row_id: bool,
         limit: Option<u64>,
     ) -> MotScan {
@@ -82,6 +85,7 @@ impl MotScan {
             && spec.upper.is_none();
         MotScan {
             point,
+            covered: false,
             txn,
             table,
             index,
@@ -106,6 +110,7 @@ impl MotScan {
     /// Evaluates the bounds with `params` and materializes the overlay.
     fn start(&mut self, params: ScanParams<'_>) -> FdwResult<()> {
         self.started = true;
+        self.covered = false;
         self.done = false;
         self.exhausted = false;
         self.cursor = None;
@@ -209,6 +214,9 @@ impl MotScan {
             return;
         }
         self.started = false;
+        if self.covered {
+            return;
+        }
         let mut txn = self.txn.lock();
         if !txn.serializable() {
             return;
@@ -337,6 +345,7 @@ impl MotScan {
             let index = self.index.clone();
             let moved = |tid: u64, data: &[Datum]| verified != Some(tid) && !index.has_key(rec.row_id, data, key);
             let seen = read_visible(&self.sink(), &rec, key, moved, out, params)?;
+            self.covered = seen.is_some() && self.overlay.is_empty();
             self.note_seen(&mut txn, &rec, seen, serializable);
         }
         Ok(())

@@ -107,7 +107,9 @@ impl Binder<'_> {
         }
         let scan = self.target_table(name, ins.table_alias.as_ref().map(ident_name))?;
         let ncols = scan.table.columns.len();
-        let targets: Vec<usize> = if ins.columns.is_empty() {
+        // Without a column list the targets are the first columns, as many as the source has
+        // (PostgreSQL: "the first N column names, if there are only N columns supplied").
+        let mut targets: Vec<usize> = if ins.columns.is_empty() {
             (0..ncols).collect()
         } else {
             let mut v = Vec::new();
@@ -128,10 +130,23 @@ impl Binder<'_> {
             &*source.body,
             source.order_by.is_none() && source.limit_clause.is_none() && source.with.is_none(),
         ) {
-            (ast::SetExpr::Values(values), true) => self.insert_values(&scan, &targets, &values.rows)?,
+            (ast::SetExpr::Values(values), true) => {
+                if let Some(first) = values.rows.first() {
+                    if values.rows.iter().any(|r| r.len() != first.len()) {
+                        return Err(err!(SYNTAX_ERROR, "VALUES lists must all be the same length"));
+                    }
+                    if ins.columns.is_empty() {
+                        targets.truncate(first.len());
+                    }
+                }
+                self.insert_values(&scan, &targets, &values.rows)?
+            }
             _ => {
                 let (plan, _) = self.bind_query(source)?;
                 let cols = plan.columns();
+                if ins.columns.is_empty() {
+                    targets.truncate(cols.len());
+                }
                 if cols.len() > targets.len() {
                     return Err(err!(SYNTAX_ERROR, "INSERT has more expressions than target columns"));
                 }

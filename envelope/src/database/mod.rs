@@ -213,6 +213,7 @@ impl DatabaseBuilder {
             data_dir: self.data_dir,
             registry,
             catalog: RwLock::new(Arc::new(catalog)),
+            catalog_version: AtomicU64::new(0),
             ddl_lock: Mutex::new(()),
             services,
             next_xid: AtomicU64::new(next_xid),
@@ -230,6 +231,10 @@ pub(crate) struct DbInner {
     pub(crate) data_dir: Option<PathBuf>,
     pub(crate) registry: WrapperRegistry,
     pub(crate) catalog: RwLock<Arc<Catalog>>,
+    /// Bumped after each new catalog is installed: a prepared statement checks its plan
+    /// against it with a plain load (sessions on other cores would contend on the catalog's
+    /// lock word and reference count, which a load does not write).
+    pub(crate) catalog_version: AtomicU64,
     /// Serializes DDL: each DDL statement edits a private copy of the catalog and installs it.
     pub(crate) ddl_lock: Mutex<()>,
     pub(crate) services: Arc<dyn EnvelopeServices>,

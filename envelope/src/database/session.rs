@@ -15,7 +15,7 @@ use super::txn::{begin_wrappers, finish_txn};
 use super::{Column, DbInner, QueryResult};
 use crate::bind::Binder;
 use crate::catalog::ddl;
-use crate::catalog::Catalog;
+use crate::exec::lite::Lite;
 use crate::plan::explain::{explain, ExplainOptions};
 use crate::plan::physical::{Node, PhysicalQuery, Plan};
 use crate::plan::{plan_query, PlannerSettings};
@@ -36,6 +36,14 @@ pub struct PreparedStatement {
     cache: PlanCache,
 }
 
+impl PreparedStatement {
+    /// Whether the statement's current plan runs on its wrapper's lite execution path
+    /// (`enable_lite_path`): known once it has been executed.
+    pub fn on_lite_path(&self) -> bool {
+        self.cache.lock().as_ref().is_some_and(|p| p.lite.is_some())
+    }
+}
+
 impl std::fmt::Debug for PreparedStatement {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PreparedStatement")
@@ -47,16 +55,19 @@ impl std::fmt::Debug for PreparedStatement {
 }
 
 /// The plan a prepared statement made last, shared by the clones of the statement.
-pub(super) type PlanCache = Arc<Mutex<Option<CachedPlan>>>;
+pub(super) type PlanCache = Arc<Mutex<Option<Arc<CachedPlan>>>>;
 
 /// A plan and what it was made under.
 pub(super) struct CachedPlan {
-    catalog: Arc<Catalog>,
+    /// `DbInner::catalog_version` when the plan was made (or earlier).
+    catalog_version: u64,
     planner: PlannerSettings,
     physical: Arc<PhysicalQuery>,
     columns: Vec<Column>,
     /// The table locks the plan takes.
-    locks: Arc<[(u64, LockMode)]>,
+    locks: Vec<(u64, LockMode)>,
+    /// The plan on its wrapper's lite execution path, if it has one.
+    lite: Option<Lite>,
 }
 
 /// The state of an explicit transaction block (BEGIN ... COMMIT).
@@ -432,7 +443,10 @@ impl Session {
             }
         }
         self.db.log_catalog(&catalog, ctx.xid)?;
-        *self.db.catalog.write() = Arc::new(catalog);
+        let mut installed = self.db.catalog.write();
+        *installed = Arc::new(catalog);
+        self.db.catalog_version.fetch_add(1, Ordering::AcqRel);
+        drop(installed);
         let mut r = QueryResult::tag(tag);
         r.notices = notices;
         Ok(r)
@@ -447,8 +461,6 @@ impl Session {
         touched: &mut Vec<Arc<dyn FdwRoutine>>,
     ) -> Result<QueryResult> {
         let Statement::Sql(s) = stmt else { return Err(FdwError::internal("not a query")) };
-        let catalog = self.db.catalog.read().clone();
-        let planner = self.settings.planner.clone();
         let (inner, explain_opts) = match &**s {
             ast::Statement::Explain { statement, analyze, verbose, options, .. } => {
                 let mut o = ExplainOptions { verbose: *verbose, costs: true, analyze: *analyze };
@@ -479,37 +491,49 @@ impl Session {
         // Only EXPLAIN ANALYZE reports planning time: a point query's two clock reads were 3% of it.
         let t0 = explain_opts.is_some_and(|o| o.analyze).then(Instant::now);
         let cached = match (cache, explain_opts) {
-            (Some(c), None) => c
-                .lock()
-                .as_ref()
-                .filter(|p| Arc::ptr_eq(&p.catalog, &catalog) && p.planner == planner)
-                .map(|p| (p.physical.clone(), p.columns.clone(), p.locks.clone())),
+            (Some(c), None) => {
+                let version = self.db.catalog_version.load(Ordering::Acquire);
+                c.lock()
+                    .as_ref()
+                    .filter(|p| p.catalog_version == version && p.planner == self.settings.planner)
+                    .cloned()
+            }
             _ => None,
         };
-        let (physical, columns, locks) = match cached {
+        let plan = match cached {
             Some(hit) => hit,
             None => {
+                // The version first: a catalog newer than it only makes the plan look stale.
+                let catalog_version = self.db.catalog_version.load(Ordering::Acquire);
+                let catalog = self.db.catalog.read().clone();
+                let planner = self.settings.planner.clone();
                 let bound = Binder::new(&catalog, &self.db.registry, &ctx.user).bind_statement(inner)?;
                 let physical = Arc::new(plan_query(&bound, &planner)?);
-                let columns = result_columns(&bound.columns);
-                let locks: Arc<[(u64, LockMode)]> = plan_targets(&catalog, &physical).into();
+                let lite = match (cache, explain_opts) {
+                    (Some(_), None) if planner.enable_lite => Lite::prepare(&physical)?,
+                    _ => None,
+                };
+                let plan = Arc::new(CachedPlan {
+                    catalog_version,
+                    planner,
+                    columns: result_columns(&bound.columns),
+                    locks: plan_targets(&catalog, &physical),
+                    physical,
+                    lite,
+                });
                 if let (Some(c), None) = (cache, explain_opts) {
-                    *c.lock() = Some(CachedPlan {
-                        catalog: catalog.clone(),
-                        planner: planner.clone(),
-                        physical: physical.clone(),
-                        columns: columns.clone(),
-                        locks: locks.clone(),
-                    });
+                    *c.lock() = Some(plan.clone());
                 }
-                (physical, columns, locks)
+                plan
             }
         };
+        let physical: &PhysicalQuery = &plan.physical;
+        let columns = plan.columns.clone();
         let planning_ms = t0.map_or(0.0, |t| t.elapsed().as_secs_f64() * 1000.0);
         let mut params_full = params.to_vec();
         params_full.resize(physical.num_params, Datum::Null);
-        collect_wrappers(&physical, touched);
-        self.lock_relations(&locks, ctx)?;
+        collect_wrappers(physical, touched);
+        self.lock_relations(&plan.locks, ctx)?;
         begin_wrappers(ctx, touched, self.txn.as_ref())?;
         let exec_options =
             crate::exec::ExecOptions { memory_limit: (self.settings.query_memory_limit_kb as usize) << 10 };
@@ -517,13 +541,13 @@ impl Session {
             let mut lines;
             if opts.analyze {
                 let t1 = Instant::now();
-                let (_rows, stats) = crate::exec::execute_analyze_with(&physical, &params_full, ctx, &exec_options)?;
+                let (_rows, stats) = crate::exec::execute_analyze_with(physical, &params_full, ctx, &exec_options)?;
                 let exec_ms = t1.elapsed().as_secs_f64() * 1000.0;
-                lines = explain(&physical, opts, Some(&stats));
+                lines = explain(physical, opts, Some(&stats));
                 lines.push(format!("Planning Time: {planning_ms:.3} ms"));
                 lines.push(format!("Execution Time: {exec_ms:.3} ms"));
             } else {
-                lines = explain(&physical, opts, None);
+                lines = explain(physical, opts, None);
             }
             return Ok(QueryResult {
                 columns: vec![Column { name: "QUERY PLAN".into(), ty: DataType::Text }],
@@ -533,7 +557,10 @@ impl Session {
                 returns_rows: true,
             });
         }
-        let rows = crate::exec::execute_with(&physical, &params_full, ctx, &exec_options)?;
+        let rows = match &plan.lite {
+            Some(lite) => lite.execute(&params_full, ctx)?,
+            None => crate::exec::execute_with(physical, &params_full, ctx, &exec_options)?,
+        };
         if let Node::Modify(m) = &physical.root.node {
             let verb = match m.kind {
                 fdw_api::ModifyKind::Insert => "INSERT 0",

@@ -107,6 +107,7 @@ impl Settings {
             "enable_mergejoin" => self.planner.enable_mergejoin = reset || on_off(&value, name)?,
             "enable_nestloop" => self.planner.enable_nestloop = reset || on_off(&value, name)?,
             "enable_hashagg" => self.planner.enable_hashagg = reset || on_off(&value, name)?,
+            "enable_lite_path" => self.planner.enable_lite = reset || on_off(&value, name)?,
             "max_parallel_workers_per_gather" => {
                 self.planner.max_parallel_workers = if reset {
                     PlannerSettings::default().max_parallel_workers
@@ -197,6 +198,7 @@ impl Settings {
             "enable_mergejoin" => b(self.planner.enable_mergejoin),
             "enable_nestloop" => b(self.planner.enable_nestloop),
             "enable_hashagg" => b(self.planner.enable_hashagg),
+            "enable_lite_path" => b(self.planner.enable_lite),
             "max_parallel_workers_per_gather" => self.planner.max_parallel_workers.to_string(),
             "work_mem" => format_memory(self.work_mem_kb),
             "query_memory_limit" => format_memory(self.query_memory_limit_kb),

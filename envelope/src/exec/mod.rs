@@ -32,6 +32,7 @@ mod instrument;
 mod join;
 mod keys;
 mod limit;
+pub(crate) mod lite;
 mod materialize;
 mod merge_join;
 mod modify;

@@ -32,6 +32,9 @@ pub struct PlannerSettings {
     pub enable_hashagg: bool,
     /// `max_parallel_workers_per_gather`.
     pub max_parallel_workers: usize,
+    /// `enable_lite_path`: prepared statements a wrapper can run on its lite execution path
+    /// skip the executor (`exec::lite`).
+    pub enable_lite: bool,
 }
 
 impl Default for PlannerSettings {
@@ -41,6 +44,7 @@ impl Default for PlannerSettings {
             enable_mergejoin: true,
             enable_nestloop: true,
             enable_hashagg: true,
+            enable_lite: true,
             max_parallel_workers: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8),
         }
     }
