@@ -47,7 +47,10 @@
 //! inserts it into the WAL (`durability::redo`), before the envelope's commit record. Because
 //! the locks are held, two transactions writing the same row log in their serialization order.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+/// Hash maps keyed by ids and pointers (SipHash, the std default, costs more than the lookups).
+pub(crate) type HashMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
 use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -103,7 +106,7 @@ pub struct TableWrites {
 
 impl TableWrites {
     fn new(table: Arc<Table>) -> Self {
-        TableWrites { table, entries: BTreeMap::new(), overlays: HashMap::new() }
+        TableWrites { table, entries: BTreeMap::new(), overlays: HashMap::default() }
     }
 
     fn overlay_key(index: &Index, row_id: u64, seq: u64, data: &[Datum]) -> FdwResult<Vec<u8>> {
@@ -233,9 +236,9 @@ impl Txn {
             isolation,
             seq: 1,
             tables: BTreeMap::new(),
-            read_set: HashMap::new(),
+            read_set: HashMap::default(),
             scans: Vec::new(),
-            row_reads: HashMap::new(),
+            row_reads: HashMap::default(),
             commit: None,
         }
     }

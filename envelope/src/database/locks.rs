@@ -30,7 +30,9 @@
 //! while a strong one is around get there); no row locks (MOT validates rows at commit); no
 //! advisory locks; no `LOCK TABLE` statement.
 
-use std::collections::HashMap;
+/// Lock tables keyed by transaction and relation ids: every statement takes and releases a
+/// lock, and SipHash (the std default) cost more than the maps' work.
+type HashMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
@@ -495,12 +497,7 @@ pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 impl Session {
     /// The session's `lock_timeout`.
     fn lock_timeout(&self) -> Option<Duration> {
-        let setting = self.settings.extra.iter().find(|(k, _)| k == "lock_timeout");
-        match setting.and_then(|(_, v)| parse_lock_timeout(v)) {
-            Some(d) if d.is_zero() => None,
-            Some(d) => Some(d),
-            None => Some(DEFAULT_LOCK_TIMEOUT),
-        }
+        self.settings.lock_timeout
     }
 
     /// Takes the locks a statement's plan needs (`plan_targets`), for the statement's

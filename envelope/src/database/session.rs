@@ -572,17 +572,38 @@ impl Session {
                 return Ok(QueryResult {
                     columns,
                     rows,
-                    tag: format!("{verb} {n}"),
+                    tag: command_tag(verb, n as u64),
                     notices: Vec::new(),
                     returns_rows: true,
                 });
             }
             let n = rows.first().and_then(|r| r.first()).and_then(|d| d.as_i64()).unwrap_or(0);
-            return Ok(QueryResult::tag(format!("{verb} {n}")));
+            return Ok(QueryResult::tag(command_tag(verb, n as u64)));
         }
         let n = rows.len();
-        Ok(QueryResult { columns, rows, tag: format!("SELECT {n}"), notices: Vec::new(), returns_rows: true })
+        Ok(QueryResult { columns, rows, tag: command_tag("SELECT", n as u64), notices: Vec::new(), returns_rows: true })
     }
+}
+
+/// `SELECT 3`, `UPDATE 1`: written directly, as `format!` cost a point query 5% of its
+/// instructions.
+fn command_tag(verb: &str, n: u64) -> String {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut v = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    let mut tag = String::with_capacity(verb.len() + 1 + digits.len() - i);
+    tag.push_str(verb);
+    tag.push(' ');
+    tag.extend(digits[i..].iter().map(|&d| d as char));
+    tag
 }
 
 /// The wrappers a plan reads or writes.
@@ -668,5 +689,15 @@ fn s_stmt(stmt: &Statement) -> &ast::Statement {
     match stmt {
         Statement::Sql(s) => s,
         Statement::Med(_) => unreachable!("COPY is parsed by sqlparser"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn command_tags_match_format() {
+        for n in [0, 1, 9, 10, 99, 1234567, u64::MAX] {
+            assert_eq!(super::command_tag("INSERT 0", n), format!("INSERT 0 {n}"));
+        }
     }
 }

@@ -21,6 +21,9 @@ pub(super) struct Settings {
     /// Whether COMMIT waits for its WAL record to be durable (every value but `off`; there is
     /// no replication, so `local`, `remote_write` and `remote_apply` behave as `on`).
     pub synchronous_commit: bool,
+    /// `lock_timeout` parsed (`None`: wait forever), kept apart from its text in `extra`
+    /// because every statement takes locks.
+    pub lock_timeout: Option<std::time::Duration>,
     pub extra: Vec<(String, String)>,
 }
 
@@ -32,6 +35,7 @@ impl Default for Settings {
             work_mem_kb: 4096,
             query_memory_limit_kb: (crate::exec::DEFAULT_MEMORY_LIMIT >> 10) as u64,
             synchronous_commit: true,
+            lock_timeout: Some(super::locks::DEFAULT_LOCK_TIMEOUT),
             extra: vec![
                 ("client_encoding".into(), "UTF8".into()),
                 ("server_encoding".into(), "UTF8".into()),
@@ -102,6 +106,13 @@ impl Settings {
     }
 
     fn assign(&mut self, name: &str, value: String, reset: bool) -> FdwResult<()> {
+        if name == "lock_timeout" {
+            self.lock_timeout = match super::locks::parse_lock_timeout(&value) {
+                Some(d) if d.is_zero() => None,
+                Some(d) => Some(d),
+                None => Some(super::locks::DEFAULT_LOCK_TIMEOUT),
+            };
+        }
         match name {
             "enable_hashjoin" => self.planner.enable_hashjoin = reset || on_off(&value, name)?,
             "enable_mergejoin" => self.planner.enable_mergejoin = reset || on_off(&value, name)?,
