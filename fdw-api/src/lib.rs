@@ -20,6 +20,7 @@ pub mod eval;
 pub mod expr;
 pub mod filter;
 pub mod func;
+pub mod hash;
 pub mod path;
 pub mod routine;
 pub mod schema;

@@ -4,9 +4,8 @@
 //! yet begun begins it implicitly (with the isolation level of that first context), so a
 //! statement outside BEGIN is its own transaction whether or not the envelope calls `begin`.
 
-/// Hash maps keyed by ids and pointers: SipHash, the std default, was a sixth of a point
-/// SELECT's instructions.
-type HashMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
+type HashMap<K, V> = fdw_api::hash::FastMap<K, V>;
+use fdw_api::hash::Padded;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
@@ -25,7 +24,7 @@ pub struct MotEngine {
     tables: RwLock<HashMap<u64, Arc<Table>>>,
     /// Running transactions, sharded by xid: every statement looks its transaction up a few
     /// times, and one map behind one lock would serialize all sessions there.
-    txns: [Mutex<HashMap<TxnId, Arc<Mutex<Txn>>>>; TXN_SHARDS],
+    txns: [Padded<Mutex<HashMap<TxnId, Arc<Mutex<Txn>>>>>; TXN_SHARDS],
     /// The commit clock: versions are drawn from it, so they never repeat.
     pub(crate) clock: AtomicU64,
     pub gc: Gc,

@@ -21,7 +21,7 @@ use crate::engine::MotEngine;
 use crate::plan;
 use crate::row::ABSENT;
 use crate::scan::{MotScan, ScanSpec};
-use crate::table::Table;
+use crate::table::{Table, TableState};
 use crate::txn::Txn;
 
 /// The `mot_fdw` handler. Cloning shares the engine.
@@ -67,7 +67,7 @@ impl FdwRoutine for MotFdw {
     }
 
     fn begin_scan(&self, request: &ScanRequest, ctx: &ExecContext) -> FdwResult<Box<dyn ForeignScan>> {
-        Ok(Box::new(ScanTemplate::new(request)?.open(&self.engine, ctx)?))
+        Ok(Box::new(ScanTemplate::new(request)?.open(&self.engine, ctx)?.0))
     }
 
     fn explain_scan(&self, request: &ScanRequest, _verbose: bool) -> Vec<(String, String)> {
@@ -145,8 +145,9 @@ impl ScanTemplate {
         })
     }
 
-    /// Begins the scan in the transaction of `ctx`, against the table as it is now.
-    pub(crate) fn open(&self, engine: &MotEngine, ctx: &ExecContext) -> FdwResult<MotScan> {
+    /// Begins the scan in the transaction of `ctx`, against the table as it is now (whose
+    /// state comes along for a writer of the same statement).
+    pub(crate) fn open(&self, engine: &MotEngine, ctx: &ExecContext) -> FdwResult<(MotScan, Arc<TableState>)> {
         let t = engine.table(&self.table)?;
         let st = t.state();
         let index = match &self.spec.index {
@@ -158,7 +159,7 @@ impl ScanTemplate {
         if let Some(&c) = self.columns.iter().find(|&&c| c >= st.columns.len()) {
             return Err(err!(UNDEFINED_COLUMN, "column {} of relation \"{}\" does not exist", c + 1, st.name));
         }
-        Ok(MotScan::new(
+        let scan = MotScan::new(
             engine.txn(ctx),
             t,
             index,
@@ -167,7 +168,8 @@ impl ScanTemplate {
             self.columns.clone(),
             self.want_row_id,
             self.limit,
-        ))
+        );
+        Ok((scan, st))
     }
 }
 
@@ -175,11 +177,21 @@ impl ScanTemplate {
 pub(crate) struct MotModify {
     txn: Arc<Mutex<Txn>>,
     table: Arc<Table>,
+    /// The table's state for the whole statement: what changes it (DDL, TRUNCATE, VACUUM)
+    /// takes an exclusive table lock, so it cannot change under a running statement, and
+    /// fetching it per row made every writing session write its shared reference count.
+    state: Arc<TableState>,
 }
 
 impl MotModify {
     pub(crate) fn new(engine: &MotEngine, table: &TableDesc, ctx: &ExecContext) -> FdwResult<MotModify> {
-        Ok(MotModify { txn: engine.txn(ctx), table: engine.table(table)? })
+        let table = engine.table(table)?;
+        Ok(MotModify { txn: engine.txn(ctx), state: table.state(), table })
+    }
+
+    /// The writer for rows a scan of the same statement found.
+    pub(crate) fn for_scan(scan: &MotScan, state: Arc<TableState>) -> MotModify {
+        MotModify { txn: scan.txn.clone(), table: scan.table.clone(), state }
     }
 }
 
@@ -189,25 +201,25 @@ fn row_id_of(d: &Datum) -> FdwResult<u64> {
 
 impl ForeignModify for MotModify {
     fn insert(&mut self, rows: Vec<Row>) -> FdwResult<Vec<Row>> {
-        let st = self.table.state();
+        let st = &self.state;
         let mut txn = self.txn.lock();
         for row in &rows {
             st.check_row(row)?;
-            txn.insert(&self.table, &st, Arc::from(row.as_slice()))?;
+            txn.insert(&self.table, st, Arc::from(row.as_slice()))?;
         }
         Ok(rows)
     }
 
     fn update(&mut self, row_id: &Datum, new_row: Row) -> FdwResult<Row> {
-        let st = self.table.state();
+        let st = &self.state;
         st.check_row(&new_row)?;
-        self.txn.lock().update(&self.table, &st, row_id_of(row_id)?, Arc::from(new_row.as_slice()))?;
+        self.txn.lock().update(&self.table, st, row_id_of(row_id)?, Arc::from(new_row.as_slice()))?;
         Ok(new_row)
     }
 
     fn delete(&mut self, row_id: &Datum) -> FdwResult<Option<Row>> {
-        let st = self.table.state();
-        Ok(self.txn.lock().delete(&self.table, &st, row_id_of(row_id)?)?.map(|d| d.to_vec()))
+        let st = &self.state;
+        Ok(self.txn.lock().delete(&self.table, st, row_id_of(row_id)?)?.map(|d| d.to_vec()))
     }
 }
 

@@ -54,29 +54,28 @@ impl LiteRoutine for MotFdw {
 }
 
 impl MotLite {
-    /// Runs the scan of `tpl` to its end, handing each row to `f`.
+    /// Runs the scan of `tpl` to its end, handing each row to `f` with a writer of the
+    /// scanned table (made only if `write`).
     fn scan(
         &self,
         tpl: &ScanTemplate,
         params: &[Datum],
         ctx: &ExecContext,
-        mut f: impl FnMut(Row) -> FdwResult<()>,
+        write: bool,
+        mut f: impl FnMut(Option<&mut MotModify>, Row) -> FdwResult<()>,
     ) -> FdwResult<()> {
-        let mut scan = tpl.open(&self.engine, ctx)?;
+        let (mut scan, state) = tpl.open(&self.engine, ctx)?;
+        let mut writer = write.then(|| MotModify::for_scan(&scan, state));
         let mut batch = RowBatch::default();
         loop {
             let more = scan.next_batch(&mut batch, params)?;
             for row in batch.rows.drain(..) {
-                f(row)?;
+                f(writer.as_mut(), row)?;
             }
             if !more {
                 return scan.end();
             }
         }
-    }
-
-    fn modify(&self, ctx: &ExecContext) -> FdwResult<MotModify> {
-        MotModify::new(&self.engine, &self.table, ctx)
     }
 }
 
@@ -93,32 +92,27 @@ fn row_id(row: &[Datum]) -> FdwResult<&Datum> {
 impl LitePlan for MotLite {
     fn execute(&self, params: &[Datum], ctx: &ExecContext, out: &mut Vec<Row>) -> FdwResult<u64> {
         let mut n = 0u64;
+        let missing = || fdw_api::FdwError::internal("mot: a lite write without its writer");
         match &self.op {
-            Op::Select(tpl) => self.scan(tpl, params, ctx, |row| {
+            Op::Select(tpl) => self.scan(tpl, params, ctx, false, |_, row| {
                 out.push(row);
                 n += 1;
                 Ok(())
             })?,
-            Op::Update(tpl, new_row) => {
-                let mut m = self.modify(ctx)?;
-                self.scan(tpl, params, ctx, |row| {
-                    let new = eval_row(new_row, &row, params)?;
-                    m.update(row_id(&row)?, new)?;
-                    n += 1;
-                    Ok(())
-                })?;
-            }
-            Op::Delete(tpl) => {
-                let mut m = self.modify(ctx)?;
-                self.scan(tpl, params, ctx, |row| {
-                    m.delete(row_id(&row)?)?;
-                    n += 1;
-                    Ok(())
-                })?;
-            }
+            Op::Update(tpl, new_row) => self.scan(tpl, params, ctx, true, |m, row| {
+                let new = eval_row(new_row, &row, params)?;
+                m.ok_or_else(missing)?.update(row_id(&row)?, new)?;
+                n += 1;
+                Ok(())
+            })?,
+            Op::Delete(tpl) => self.scan(tpl, params, ctx, true, |m, row| {
+                m.ok_or_else(missing)?.delete(row_id(&row)?)?;
+                n += 1;
+                Ok(())
+            })?,
             Op::Insert(exprs) => {
                 let row = eval_row(exprs, &[], params)?;
-                self.modify(ctx)?.insert(vec![row])?;
+                MotModify::new(&self.engine, &self.table, ctx)?.insert(vec![row])?;
                 n = 1;
             }
         }

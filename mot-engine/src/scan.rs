@@ -159,7 +159,7 @@ impl MotScan {
     /// The byte range of the spec's bounds, or `None` if a bound value is NULL.
     fn bounds(&self, params: ScanParams<'_>) -> FdwResult<Option<(Bound<Vec<u8>>, Bound<Vec<u8>>)>> {
         let classes = &self.index.classes;
-        let mut prefix = Vec::new();
+        let mut prefix = Vec::with_capacity(16 * (self.spec.eq.len() + 1));
         for (i, e) in self.spec.eq.iter().enumerate() {
             let v = eval_value(e, params)?;
             if v.is_null() {

@@ -49,8 +49,7 @@
 
 use std::collections::BTreeMap;
 
-/// Hash maps keyed by ids and pointers (SipHash, the std default, costs more than the lookups).
-pub(crate) type HashMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
+pub(crate) type HashMap<K, V> = fdw_api::hash::FastMap<K, V>;
 use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -540,7 +539,9 @@ impl Txn {
             self.discard();
             return Ok(());
         };
-        let version = clock.fetch_add(1, Ordering::AcqRel) + 1;
+        // A read-only transaction installs nothing and takes no version: the clock is a
+        // cache line every committing session writes.
+        let version = if cs.actions.is_empty() { 0 } else { clock.fetch_add(1, Ordering::AcqRel) + 1 };
         for a in &cs.actions {
             let pool = &a.state.heap.pool;
             let row_id = a.rec.row_id;

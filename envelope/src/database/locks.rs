@@ -30,9 +30,8 @@
 //! while a strong one is around get there); no row locks (MOT validates rows at commit); no
 //! advisory locks; no `LOCK TABLE` statement.
 
-/// Lock tables keyed by transaction and relation ids: every statement takes and releases a
-/// lock, and SipHash (the std default) cost more than the maps' work.
-type HashMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
+type HashMap<K, V> = fdw_api::hash::FastMap<K, V>;
+use fdw_api::hash::Padded;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
@@ -206,7 +205,7 @@ pub struct LockManager {
     released: Condvar,
     /// Strong locks held or requested, per relation partition.
     strong: Box<[AtomicU32]>,
-    fast: Box<[Mutex<HashMap<TxnId, FastLocks>>]>,
+    fast: Box<[Padded<Mutex<HashMap<TxnId, FastLocks>>>]>,
 }
 
 impl Default for LockManager {
@@ -215,7 +214,7 @@ impl Default for LockManager {
             table: Mutex::default(),
             released: Condvar::new(),
             strong: (0..STRONG_PARTITIONS).map(|_| AtomicU32::new(0)).collect(),
-            fast: (0..FAST_SHARDS).map(|_| Mutex::default()).collect(),
+            fast: (0..FAST_SHARDS).map(|_| Padded::default()).collect(),
         }
     }
 }
@@ -536,7 +535,7 @@ impl Drop for Session {
                 in_transaction_block: true,
                 isolation: t.isolation,
                 user: crate::catalog::SUPERUSER.to_string(),
-                services: self.db.services.clone(),
+                services: self.services.clone(),
             };
             let _ = finish_txn(&self.db, false, &ctx, &t.touched, false);
             self.db.locks.release_all(t.xid);

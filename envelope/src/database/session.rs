@@ -68,6 +68,8 @@ pub(super) struct CachedPlan {
     locks: Vec<(u64, LockMode)>,
     /// The plan on its wrapper's lite execution path, if it has one.
     lite: Option<Lite>,
+    /// The wrappers the plan reads or writes (they join the transaction).
+    wrappers: Vec<Arc<dyn FdwRoutine>>,
 }
 
 /// The state of an explicit transaction block (BEGIN ... COMMIT).
@@ -99,11 +101,34 @@ pub struct Session {
     /// SQL-level prepared statements (PREPARE name AS ...): the statement and its declared
     /// parameter types.
     sql_prepared: HashMap<String, SqlPrepared>,
+    /// The database's services behind a handle of this session's own (`SessionServices`).
+    pub(super) services: Arc<dyn fdw_api::EnvelopeServices>,
+}
+
+/// The database's services, forwarded: every statement puts the services in its
+/// `ExecContext`, and cloning the database's own `Arc` there would make all sessions write its
+/// reference count, one cache line bouncing between cores. A session clones its own handle.
+struct SessionServices(Arc<dyn fdw_api::EnvelopeServices>);
+
+impl fdw_api::EnvelopeServices for SessionServices {
+    fn wal_insert(&self, rmgr: fdw_api::services::RmgrId, xid: fdw_api::TxnId, data: &[u8]) -> Result<fdw_api::Lsn> {
+        self.0.wal_insert(rmgr, xid, data)
+    }
+    fn current_lsn(&self) -> fdw_api::Lsn {
+        self.0.current_lsn()
+    }
+    fn wal_flush(&self, lsn: fdw_api::Lsn) -> Result<()> {
+        self.0.wal_flush(lsn)
+    }
+    fn data_dir(&self) -> Option<std::path::PathBuf> {
+        self.0.data_dir()
+    }
 }
 
 impl Session {
     pub(super) fn new(db: Arc<DbInner>) -> Session {
-        Session { db, settings: Settings::default(), txn: None, sql_prepared: HashMap::new() }
+        let services = Arc::new(SessionServices(db.services.clone()));
+        Session { db, settings: Settings::default(), txn: None, sql_prepared: HashMap::new(), services }
     }
 
     /// Runs every statement of `sql` in order and returns their results; stops after the
@@ -316,7 +341,7 @@ impl Session {
             in_transaction_block: block,
             isolation,
             user: crate::catalog::SUPERUSER.to_string(),
-            services: self.db.services.clone(),
+            services: self.services.clone(),
         };
         let mut touched = Vec::new();
         let r = f(self, &ctx, &mut touched);
@@ -373,7 +398,7 @@ impl Session {
             in_transaction_block: true,
             isolation: t.isolation,
             user: crate::catalog::SUPERUSER.to_string(),
-            services: self.db.services.clone(),
+            services: self.services.clone(),
         }
     }
 
@@ -513,7 +538,10 @@ impl Session {
                     (Some(_), None) if planner.enable_lite => Lite::prepare(&physical)?,
                     _ => None,
                 };
+                let mut wrappers = Vec::new();
+                collect_wrappers(&physical, &mut wrappers);
                 let plan = Arc::new(CachedPlan {
+                    wrappers,
                     catalog_version,
                     planner,
                     columns: result_columns(&bound.columns),
@@ -532,7 +560,11 @@ impl Session {
         let planning_ms = t0.map_or(0.0, |t| t.elapsed().as_secs_f64() * 1000.0);
         let mut params_full = params.to_vec();
         params_full.resize(physical.num_params, Datum::Null);
-        collect_wrappers(physical, touched);
+        for w in &plan.wrappers {
+            if !touched.iter().any(|x| x.name() == w.name()) {
+                touched.push(w.clone());
+            }
+        }
         self.lock_relations(&plan.locks, ctx)?;
         begin_wrappers(ctx, touched, self.txn.as_ref())?;
         let exec_options =
