@@ -560,8 +560,12 @@ impl Session {
         let planning_ms = t0.map_or(0.0, |t| t.elapsed().as_secs_f64() * 1000.0);
         let mut params_full = params.to_vec();
         params_full.resize(physical.num_params, Datum::Null);
+        // Wrappers the transaction block already has are not cloned again: a wrapper's `Arc`
+        // is shared by every session, and its reference count is a contended cache line.
+        let in_block =
+            |w: &Arc<dyn FdwRoutine>| self.txn.as_ref().is_some_and(|t| t.touched.iter().any(|x| Arc::ptr_eq(x, w)));
         for w in &plan.wrappers {
-            if !touched.iter().any(|x| x.name() == w.name()) {
+            if !in_block(w) && !touched.iter().any(|x| x.name() == w.name()) {
                 touched.push(w.clone());
             }
         }
