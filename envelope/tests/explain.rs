@@ -108,3 +108,41 @@ fn explain_goldens() {
         panic!("EXPLAIN output differs from {} (UPDATE_GOLDENS=1 to accept):\n{}", golden.display(), diff.join("\n"));
     }
 }
+
+/// EXPLAIN's TIMING and SUMMARY options and the Result node, with PostgreSQL 15's output
+/// (checked with psql): TIMING OFF drops the times, SUMMARY OFF the totals, SUMMARY without
+/// ANALYZE prints the planning time, TIMING without ANALYZE is an error.
+#[test]
+fn timing_summary_and_result() {
+    let db = Database::open_in_memory().unwrap();
+    let mut s = db.session();
+    s.execute("CREATE TABLE t (a int PRIMARY KEY, b text)").unwrap();
+    s.execute("INSERT INTO t SELECT g, 'x' FROM generate_series(1, 10) g").unwrap();
+    let lines = |s: &mut Session, sql: &str| -> Vec<String> {
+        s.execute(sql).unwrap().rows.iter().map(|r| r[0].to_text()).collect()
+    };
+    assert_eq!(
+        lines(&mut s, "EXPLAIN (ANALYZE, TIMING OFF, SUMMARY OFF, COSTS OFF) SELECT count(*) FROM t WHERE a > 3"),
+        [
+            "Aggregate (actual rows=1 loops=1)",
+            "  ->  Index Scan using t_pkey on t (actual rows=7 loops=1)",
+            "        Index Cond: (a > 3)"
+        ]
+    );
+    let timed = lines(&mut s, "EXPLAIN (ANALYZE, SUMMARY OFF, COSTS OFF) SELECT count(*) FROM t");
+    assert_eq!(timed.len(), 2, "{timed:?}");
+    assert!(timed[0].starts_with("Aggregate (actual time=") && timed[0].ends_with(" rows=1 loops=1)"), "{timed:?}");
+    let summary = lines(&mut s, "EXPLAIN (ANALYZE, TIMING OFF, COSTS OFF) SELECT 1");
+    assert_eq!(summary[0], "Result (actual rows=1 loops=1)");
+    assert!(summary[1].starts_with("Planning Time: ") && summary[2].starts_with("Execution Time: "), "{summary:?}");
+    let planned = lines(&mut s, "EXPLAIN (SUMMARY ON, COSTS OFF) SELECT 1");
+    assert_eq!(planned.len(), 2, "{planned:?}");
+    assert!(planned[1].starts_with("Planning Time: "));
+    assert_eq!(
+        lines(&mut s, "EXPLAIN (VERBOSE, COSTS OFF) INSERT INTO t VALUES (1, 'y')"),
+        ["Insert on public.t", "  ->  Result", "        Output: 1, 'y'::text"]
+    );
+    assert_eq!(lines(&mut s, "EXPLAIN (COSTS OFF) VALUES (1), (2)"), ["Values Scan on \"*VALUES*\""]);
+    let e = s.execute("EXPLAIN (TIMING ON) SELECT 1").unwrap_err();
+    assert_eq!((e.sqlstate.0, e.message.as_str()), ("22023", "EXPLAIN option TIMING requires ANALYZE"));
+}

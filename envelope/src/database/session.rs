@@ -488,7 +488,9 @@ impl Session {
         let Statement::Sql(s) = stmt else { return Err(FdwError::internal("not a query")) };
         let (inner, explain_opts) = match &**s {
             ast::Statement::Explain { statement, analyze, verbose, options, .. } => {
-                let mut o = ExplainOptions { verbose: *verbose, costs: true, analyze: *analyze };
+                let mut o =
+                    ExplainOptions { verbose: *verbose, costs: true, analyze: *analyze, timing: false, summary: false };
+                let (mut timing, mut summary) = (None, None);
                 for opt in options.iter().flatten() {
                     let on = opt
                         .arg
@@ -499,7 +501,9 @@ impl Session {
                         "analyze" => o.analyze = on,
                         "verbose" => o.verbose = on,
                         "costs" => o.costs = on,
-                        "timing" | "summary" | "buffers" | "settings" | "wal" => {}
+                        "timing" => timing = Some(on),
+                        "summary" => summary = Some(on),
+                        "buffers" | "settings" | "wal" => {}
                         "format" => {
                             let v = opt.arg.as_ref().map(|v| v.to_string().to_lowercase()).unwrap_or_default();
                             if v != "text" {
@@ -509,12 +513,18 @@ impl Session {
                         other => return Err(err!(SYNTAX_ERROR, "unrecognized EXPLAIN option \"{}\"", other)),
                     }
                 }
+                // As in PostgreSQL: both default to ANALYZE; timing needs something to time.
+                o.timing = timing.unwrap_or(o.analyze);
+                o.summary = summary.unwrap_or(o.analyze);
+                if o.timing && !o.analyze {
+                    return Err(err!(INVALID_PARAMETER_VALUE, "EXPLAIN option TIMING requires ANALYZE"));
+                }
                 (&**statement, Some(o))
             }
             other => (other, None),
         };
-        // Only EXPLAIN ANALYZE reports planning time: a point query's two clock reads were 3% of it.
-        let t0 = explain_opts.is_some_and(|o| o.analyze).then(Instant::now);
+        // Only EXPLAIN's summary reports planning time: a point query's two clock reads were 3% of it.
+        let t0 = explain_opts.is_some_and(|o| o.summary).then(Instant::now);
         let cached = match (cache, explain_opts) {
             (Some(c), None) => {
                 let version = self.db.catalog_version.load(Ordering::Acquire);
@@ -580,10 +590,15 @@ impl Session {
                 let (_rows, stats) = crate::exec::execute_analyze_with(physical, &params_full, ctx, &exec_options)?;
                 let exec_ms = t1.elapsed().as_secs_f64() * 1000.0;
                 lines = explain(physical, opts, Some(&stats));
-                lines.push(format!("Planning Time: {planning_ms:.3} ms"));
-                lines.push(format!("Execution Time: {exec_ms:.3} ms"));
+                if opts.summary {
+                    lines.push(format!("Planning Time: {planning_ms:.3} ms"));
+                    lines.push(format!("Execution Time: {exec_ms:.3} ms"));
+                }
             } else {
                 lines = explain(physical, opts, None);
+                if opts.summary {
+                    lines.push(format!("Planning Time: {planning_ms:.3} ms"));
+                }
             }
             return Ok(QueryResult {
                 columns: vec![Column { name: "QUERY PLAN".into(), ty: DataType::Text }],

@@ -20,6 +20,10 @@ pub struct ExplainOptions {
     pub verbose: bool,
     pub costs: bool,
     pub analyze: bool,
+    /// ANALYZE's per-node times (`TIMING`, on by default with ANALYZE).
+    pub timing: bool,
+    /// The `Planning Time`/`Execution Time` lines (`SUMMARY`, on by default with ANALYZE).
+    pub summary: bool,
 }
 
 /// Renders a plan; `stats` (EXPLAIN ANALYZE) are in pre-order of the main tree, then of each
@@ -109,14 +113,11 @@ impl Printer<'_> {
             match stat {
                 Some(st) if st.loops > 0 => {
                     let loops = st.loops as f64;
-                    let _ = write!(
-                        s,
-                        " (actual time={:.3}..{:.3} rows={} loops={})",
-                        st.startup_ms / loops,
-                        st.total_ms / loops,
-                        (st.rows as f64 / loops).round() as u64,
-                        st.loops
-                    );
+                    s.push_str(" (actual ");
+                    if self.opts.timing {
+                        let _ = write!(s, "time={:.3}..{:.3} ", st.startup_ms / loops, st.total_ms / loops);
+                    }
+                    let _ = write!(s, "rows={} loops={})", (st.rows as f64 / loops).round() as u64, st.loops);
                 }
                 _ => s.push_str(" (never executed)"),
             }
@@ -150,6 +151,8 @@ impl Printer<'_> {
                 }
                 v
             }
+            // A Result shows its row's expressions; a Values Scan names its columns.
+            Node::Values { rows } if rows.len() == 1 => rows[0].iter().map(|e| self.deparse(e, &[])).collect(),
             Node::Values { rows } => {
                 (0..rows.first().map_or(0, |r| r.len())).map(|i| format!("\"*VALUES*\".column{}", i + 1)).collect()
             }
@@ -273,9 +276,6 @@ impl Printer<'_> {
         }
         let stat = self.take_stat();
         let (name, mut details) = self.describe(p);
-        for d in &details {
-            let _ = d;
-        }
         let header = self.header(&name, proj.unwrap_or(p), stat.as_ref());
         self.push(indent, first, header);
         // A modification without RETURNING has no Output line in PostgreSQL.
@@ -457,10 +457,9 @@ impl Printer<'_> {
                 }
                 name
             }
-            Node::Values { rows } => {
-                let _ = rows;
-                "Values Scan on \"*VALUES*\"".to_string()
-            }
+            // PostgreSQL makes a single row (a SELECT without FROM, one VALUES row) a Result.
+            Node::Values { rows } if rows.len() == 1 => "Result".to_string(),
+            Node::Values { .. } => "Values Scan on \"*VALUES*\"".to_string(),
             Node::NestedLoop { outer, inner, join_type, qual, .. } => {
                 if let Some(q) = qual {
                     let mut names = self.names(outer);
