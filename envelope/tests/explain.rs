@@ -146,3 +146,27 @@ fn timing_summary_and_result() {
     let e = s.execute("EXPLAIN (TIMING ON) SELECT 1").unwrap_err();
     assert_eq!((e.sqlstate.0, e.message.as_str()), ("22023", "EXPLAIN option TIMING requires ANALYZE"));
 }
+
+/// A correlated sub-select in the target list is printed under the node that computes it, its
+/// plan indented below its label, as PostgreSQL 15 prints it.
+#[test]
+fn target_list_subplans_are_shown() {
+    let db = Database::open_in_memory().unwrap();
+    let mut s = db.session();
+    s.execute("CREATE TABLE t (a int PRIMARY KEY, b int); CREATE TABLE u (a int, c int)").unwrap();
+    let r = s.execute("EXPLAIN (COSTS OFF, VERBOSE) SELECT a, (SELECT max(c) FROM u WHERE u.a = t.b) FROM t").unwrap();
+    let lines: Vec<String> = r.rows.iter().map(|r| r[0].to_text()).collect();
+    assert_eq!(
+        lines,
+        [
+            "Seq Scan on t",
+            "  Output: t.a, (SubPlan 1)",
+            "  SubPlan 1",
+            "    ->  Aggregate",
+            "          Output: max(u.c)",
+            "          ->  Seq Scan on u",
+            "                Output: u.c",
+            "                Filter: (a = $1)",
+        ]
+    );
+}

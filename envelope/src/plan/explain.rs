@@ -222,14 +222,16 @@ impl Printer<'_> {
 
     fn node(&mut self, p: &Plan, indent: usize, first: bool) {
         // Invisible nodes: a projection shows as its input; a filter as its input plus a line.
-        if let Node::Project { input, .. } = &p.node {
+        if let Node::Project { input, exprs } = &p.node {
             let _ = self.take_stat();
-            if self.opts.verbose {
-                // PostgreSQL shows the projection as the input's Output line.
-                self.node_with(input, indent, first, Vec::new(), Some(p));
-            } else {
-                self.node_with(input, indent, first, Vec::new(), None);
+            // Sub-selects in the target list belong to the node that computes it.
+            let mut sps = Vec::new();
+            for e in exprs {
+                collect_subplans(e, &mut sps);
             }
+            // PostgreSQL shows the projection as the input's Output line.
+            let proj = self.opts.verbose.then_some(p);
+            self.node_with_subplans(input, indent, first, Vec::new(), proj, sps);
             return;
         }
         if let Node::Filter { input, predicate } = &p.node {
@@ -261,8 +263,12 @@ impl Printer<'_> {
             // Stacked invisible nodes: print the inner one, carrying the extra lines along.
             let _ = self.take_stat();
             match &p.node {
-                Node::Project { input, .. } => {
-                    return self.node_with_subplans(input, indent, first, extra, proj.or(Some(p)), subplans)
+                Node::Project { input, exprs } => {
+                    // Sub-selects in the target list belong to the node that computes it.
+                    for e in exprs {
+                        collect_subplans(e, &mut subplans);
+                    }
+                    return self.node_with_subplans(input, indent, first, extra, proj.or(Some(p)), subplans);
                 }
                 Node::Filter { input, predicate } => {
                     let names = self.names(input);
@@ -373,7 +379,7 @@ impl Printer<'_> {
         self.node(plan, 1, true);
         let sub = std::mem::replace(&mut self.lines, saved);
         for l in sub {
-            self.lines.push(format!("{}{}", " ".repeat(pad - 2), l));
+            self.lines.push(format!("{}{}", " ".repeat(pad), l));
         }
     }
 
