@@ -143,6 +143,22 @@ fn timing_summary_and_result() {
         ["Insert on public.t", "  ->  Result", "        Output: 1, 'y'::text"]
     );
     assert_eq!(lines(&mut s, "EXPLAIN (COSTS OFF) VALUES (1), (2)"), ["Values Scan on \"*VALUES*\""]);
+    // The Hash node counts the rows it hashed, not its join's.
+    s.execute("CREATE TABLE u (a int, c int); INSERT INTO u SELECT g, g FROM generate_series(1, 5) g").unwrap();
+    s.execute("SET enable_nestloop = off; SET enable_mergejoin = off").unwrap();
+    assert_eq!(
+        lines(
+            &mut s,
+            "EXPLAIN (ANALYZE, TIMING OFF, SUMMARY OFF, COSTS OFF) SELECT t.a FROM t JOIN u ON t.a = u.c + 100"
+        ),
+        [
+            "Hash Join (actual rows=0 loops=1)",
+            "  Hash Cond: (t.a = (u.c + 100))",
+            "  ->  Seq Scan on t (actual rows=10 loops=1)",
+            "  ->  Hash (actual rows=5 loops=1)",
+            "        ->  Seq Scan on u (actual rows=5 loops=1)"
+        ]
+    );
     let e = s.execute("EXPLAIN (TIMING ON) SELECT 1").unwrap_err();
     assert_eq!((e.sqlstate.0, e.message.as_str()), ("22023", "EXPLAIN option TIMING requires ANALYZE"));
 }

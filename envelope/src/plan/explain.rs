@@ -304,8 +304,10 @@ impl Printer<'_> {
                 let (probe, build) = if *build_outer { (inner, outer) } else { (outer, inner) };
                 let (outer, inner) = (probe, build);
                 self.node(outer, indent + 1, true);
-                // PostgreSQL's Hash node over the build side.
-                let h = self.header("Hash", inner, stat.as_ref());
+                // PostgreSQL's Hash node over the build side. It has no statistics of its own:
+                // it shows those of its input (the next node in pre-order), the rows it hashed.
+                let hashed = self.stats.and_then(|s| s.get(self.next_stat)).cloned();
+                let h = self.header("Hash", inner, hashed.as_ref());
                 self.push(indent + 1, true, h);
                 if self.opts.verbose {
                     let names = self.names(inner);

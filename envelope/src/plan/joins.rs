@@ -682,7 +682,10 @@ impl Planner<'_> {
             let total = so.total + si.total + expr_cost(nkeys, o.rows + i.rows) + residual_cost + tuple_cost(rows);
             costed.push((Method::Merge, startup, total));
         }
-        if self.settings.enable_nestloop || costed.is_empty() {
+        // `enable_nestloop = off` rules out nested loops of both kinds (plain and over a
+        // parameterized inner scan) unless nothing else can join the two sides.
+        let nestloop_ok = self.settings.enable_nestloop || costed.is_empty();
+        if nestloop_ok {
             let mat_total = if matches!(i.node, Node::Values { .. } | Node::Materialize { .. }) {
                 i.cost.total
             } else {
@@ -696,7 +699,7 @@ impl Planner<'_> {
             costed.push((Method::NestLoop, o.cost.startup, total));
         }
         for (k, ps) in pscans.iter().enumerate() {
-            if ps.outer_mask & !om != 0 || ps.outer_mask == 0 {
+            if !nestloop_ok || ps.outer_mask & !om != 0 || ps.outer_mask == 0 {
                 continue;
             }
             let pi = &ps.cand.plan;
