@@ -164,7 +164,7 @@ fn timing_summary_and_result() {
 }
 
 /// A correlated sub-select in the target list is printed under the node that computes it, its
-/// plan indented below its label, as PostgreSQL 15 prints it.
+/// plan indented below its label and the outer value it reads named, as PostgreSQL 15 prints it.
 #[test]
 fn target_list_subplans_are_shown() {
     let db = Database::open_in_memory().unwrap();
@@ -182,7 +182,7 @@ fn target_list_subplans_are_shown() {
             "          Output: max(u.c)",
             "          ->  Seq Scan on u",
             "                Output: u.c",
-            "                Filter: (a = $1)",
+            "                Filter: (a = t.b)",
         ]
     );
 }

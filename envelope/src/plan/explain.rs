@@ -226,8 +226,9 @@ impl Printer<'_> {
             let _ = self.take_stat();
             // Sub-selects in the target list belong to the node that computes it.
             let mut sps = Vec::new();
+            let names = self.names(input);
             for e in exprs {
-                collect_subplans(e, &mut sps);
+                self.collect_subplans(e, &names, &mut sps);
             }
             // PostgreSQL shows the projection as the input's Output line.
             let proj = self.opts.verbose.then_some(p);
@@ -239,7 +240,7 @@ impl Printer<'_> {
             let names = self.names(input);
             let line = format!("Filter: {}", self.deparse_top(predicate, &names));
             let mut sps = Vec::new();
-            collect_subplans(predicate, &mut sps);
+            self.collect_subplans(predicate, &names, &mut sps);
             self.node_with_subplans(input, indent, first, vec![line], None, sps);
             return;
         }
@@ -265,8 +266,9 @@ impl Printer<'_> {
             match &p.node {
                 Node::Project { input, exprs } => {
                     // Sub-selects in the target list belong to the node that computes it.
+                    let names = self.names(input);
                     for e in exprs {
-                        collect_subplans(e, &mut subplans);
+                        self.collect_subplans(e, &names, &mut subplans);
                     }
                     return self.node_with_subplans(input, indent, first, extra, proj.or(Some(p)), subplans);
                 }
@@ -274,7 +276,7 @@ impl Printer<'_> {
                     let names = self.names(input);
                     let mut extra = extra;
                     extra.push(format!("Filter: {}", self.deparse_top(predicate, &names)));
-                    collect_subplans(predicate, &mut subplans);
+                    self.collect_subplans(predicate, &names, &mut subplans);
                     return self.node_with_subplans(input, indent, first, extra, proj, subplans);
                 }
                 _ => unreachable!(),
@@ -293,7 +295,7 @@ impl Printer<'_> {
         for d in details {
             self.push(indent, false, d);
         }
-        collect_node_subplans(p, &mut subplans);
+        self.collect_node_subplans(p, &mut subplans);
         for id in subplans {
             if id < self.printed_subplans.len() && !self.printed_subplans[id] {
                 self.subplan(id, indent);
@@ -382,6 +384,56 @@ impl Printer<'_> {
         let sub = std::mem::replace(&mut self.lines, saved);
         for l in sub {
             self.lines.push(format!("{}{}", " ".repeat(pad), l));
+        }
+    }
+
+    /// Adds the sub-plans `e` calls (over a node whose columns are `names`) to `out`, and
+    /// names the parameters each call passes after the outer expression it passes, as
+    /// PostgreSQL prints them inside the sub-plan (`Filter: (a < t.a)`, not `$1`).
+    fn collect_subplans(&mut self, e: &Expr, names: &[String], out: &mut Vec<usize>) {
+        let mut calls = Vec::new();
+        e.walk(&mut |x| {
+            if let Expr::SubPlan { id, args, .. } = x {
+                calls.push((*id, args.clone()));
+            }
+        });
+        for (id, args) in calls {
+            if !out.contains(&id) {
+                out.push(id);
+            }
+            let Some(def) = self.q.subplans.get(id) else { continue };
+            for (arg, &param) in args.iter().zip(&def.param_ids) {
+                if !self.param_names.contains_key(&param) {
+                    let text = self.deparse(arg, names);
+                    self.param_names.insert(param, text);
+                }
+            }
+        }
+    }
+
+    /// The sub-plans a node's own expressions call.
+    fn collect_node_subplans(&mut self, p: &Plan, out: &mut Vec<usize>) {
+        let (exprs, names): (Vec<&Expr>, Vec<String>) = match &p.node {
+            Node::ForeignScan(s) => (s.filter.iter().collect(), self.names(p)),
+            Node::Values { rows } => (rows.iter().flatten().collect(), Vec::new()),
+            Node::NestedLoop { qual, outer, inner, .. }
+            | Node::HashJoin { qual, outer, inner, .. }
+            | Node::MergeJoin { qual, outer, inner, .. } => {
+                let mut names = self.names(outer);
+                names.extend(self.names(inner));
+                (qual.iter().collect(), names)
+            }
+            Node::Aggregate { aggs, group_by, input, .. } => {
+                let mut exprs: Vec<&Expr> = group_by.iter().collect();
+                for a in aggs {
+                    exprs.extend(a.args.iter());
+                }
+                (exprs, self.names(input))
+            }
+            _ => (Vec::new(), Vec::new()),
+        };
+        for e in exprs {
+            self.collect_subplans(e, &names, out);
         }
     }
 
@@ -775,36 +827,5 @@ fn func_name(f: ScalarFunc) -> String {
         "str_pos" => "strpos".into(),
         "md5" => "md5".into(),
         other => other.to_string(),
-    }
-}
-
-fn collect_subplans(e: &Expr, out: &mut Vec<usize>) {
-    e.walk(&mut |x| {
-        if let Expr::SubPlan { id, .. } = x {
-            if !out.contains(id) {
-                out.push(*id);
-            }
-        }
-    });
-}
-
-fn collect_node_subplans(p: &Plan, out: &mut Vec<usize>) {
-    let mut exprs: Vec<&Expr> = Vec::new();
-    match &p.node {
-        Node::ForeignScan(s) => exprs.extend(s.filter.iter()),
-        Node::Values { rows } => exprs.extend(rows.iter().flatten()),
-        Node::NestedLoop { qual, .. } | Node::HashJoin { qual, .. } | Node::MergeJoin { qual, .. } => {
-            exprs.extend(qual.iter())
-        }
-        Node::Aggregate { aggs, group_by, .. } => {
-            exprs.extend(group_by.iter());
-            for a in aggs {
-                exprs.extend(a.args.iter());
-            }
-        }
-        _ => {}
-    }
-    for e in exprs {
-        collect_subplans(e, out);
     }
 }
