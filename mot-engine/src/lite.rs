@@ -20,6 +20,8 @@ use fdw_api::{
 
 use crate::engine::MotEngine;
 use crate::fdw::{MotFdw, MotModify, ScanTemplate};
+use crate::scan::MotScan;
+use crate::table::TableState;
 
 /// A prepared lite statement.
 struct MotLite {
@@ -54,23 +56,23 @@ impl LiteRoutine for MotFdw {
 }
 
 impl MotLite {
-    /// Runs the scan of `tpl` to its end, handing each row to `f` with a writer of the
-    /// scanned table (made only if `write`).
-    fn scan(
+    /// Runs the scan of `tpl` to its end, handing each row to `f` together with what `with`
+    /// made from the scan and its table state (a writer of the scanned table, or nothing).
+    fn scan<W>(
         &self,
         tpl: &ScanTemplate,
         params: &[Datum],
         ctx: &ExecContext,
-        write: bool,
-        mut f: impl FnMut(Option<&mut MotModify>, Row) -> FdwResult<()>,
+        with: impl FnOnce(&MotScan, Arc<TableState>) -> W,
+        mut f: impl FnMut(&mut W, Row) -> FdwResult<()>,
     ) -> FdwResult<()> {
         let (mut scan, state) = tpl.open(&self.engine, ctx)?;
-        let mut writer = write.then(|| MotModify::for_scan(&scan, state));
+        let mut w = with(&scan, state);
         let mut batch = RowBatch::default();
         loop {
             let more = scan.next_batch(&mut batch, params)?;
             for row in batch.rows.drain(..) {
-                f(writer.as_mut(), row)?;
+                f(&mut w, row)?;
             }
             if !more {
                 return scan.end();
@@ -92,21 +94,26 @@ fn row_id(row: &[Datum]) -> FdwResult<&Datum> {
 impl LitePlan for MotLite {
     fn execute(&self, params: &[Datum], ctx: &ExecContext, out: &mut Vec<Row>) -> FdwResult<u64> {
         let mut n = 0u64;
-        let missing = || fdw_api::FdwError::internal("mot: a lite write without its writer");
         match &self.op {
-            Op::Select(tpl) => self.scan(tpl, params, ctx, false, |_, row| {
-                out.push(row);
-                n += 1;
-                Ok(())
-            })?,
-            Op::Update(tpl, new_row) => self.scan(tpl, params, ctx, true, |m, row| {
+            Op::Select(tpl) => self.scan(
+                tpl,
+                params,
+                ctx,
+                |_, _| (),
+                |_, row| {
+                    out.push(row);
+                    n += 1;
+                    Ok(())
+                },
+            )?,
+            Op::Update(tpl, new_row) => self.scan(tpl, params, ctx, MotModify::for_scan, |m, row| {
                 let new = eval_row(new_row, &row, params)?;
-                m.ok_or_else(missing)?.update(row_id(&row)?, new)?;
+                m.update(row_id(&row)?, new)?;
                 n += 1;
                 Ok(())
             })?,
-            Op::Delete(tpl) => self.scan(tpl, params, ctx, true, |m, row| {
-                m.ok_or_else(missing)?.delete(row_id(&row)?)?;
+            Op::Delete(tpl) => self.scan(tpl, params, ctx, MotModify::for_scan, |m, row| {
+                m.delete(row_id(&row)?)?;
                 n += 1;
                 Ok(())
             })?,

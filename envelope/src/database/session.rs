@@ -573,7 +573,7 @@ impl Session {
         // Wrappers the transaction block already has are not cloned again: a wrapper's `Arc`
         // is shared by every session, and its reference count is a contended cache line.
         let in_block =
-            |w: &Arc<dyn FdwRoutine>| self.txn.as_ref().is_some_and(|t| t.touched.iter().any(|x| Arc::ptr_eq(x, w)));
+            |w: &Arc<dyn FdwRoutine>| self.txn.as_ref().is_some_and(|t| t.touched.iter().any(|x| x.name() == w.name()));
         for w in &plan.wrappers {
             if !in_block(w) && !touched.iter().any(|x| x.name() == w.name()) {
                 touched.push(w.clone());

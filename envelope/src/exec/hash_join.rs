@@ -18,12 +18,12 @@
 
 use std::sync::Arc;
 
-use fdw_api::{DataType, Datum, Expr, FdwResult, KeySet, Row, BATCH_SIZE};
+use fdw_api::{DataType, Datum, Expr, FdwResult, KeySet, Row};
 
 use super::context::{CExpr, Cx};
 use super::join::JoinSpec;
 use super::keys::{row_bytes, KeyKind, KeyTable, MemTracker};
-use super::{BoxOp, Child, Operator};
+use super::{drain_rows, BoxOp, Child, Operator};
 use crate::plan::physical::JoinType;
 
 const NONE: u32 = u32::MAX;
@@ -83,10 +83,8 @@ impl HashJoinOp {
         inner_keys: &[Expr],
         inner_dynamic: bool,
     ) -> FdwResult<Self> {
-        let filter_col = match (outer_keys, inner_keys) {
-            ([outer], [inner]) if matches!(spec.join_type, JoinType::Inner | JoinType::Semi | JoinType::Right) => {
-                filter_column(outer).filter(|(_, ty)| KeySet::supports(ty, &inner.data_type())).map(|(c, _)| c)
-            }
+        let filter_col = match spec.join_type {
+            JoinType::Inner | JoinType::Semi | JoinType::Right => key_filter_column(outer_keys, inner_keys),
             _ => None,
         };
         Ok(HashJoinOp {
@@ -134,40 +132,34 @@ impl HashJoinOp {
             null_rows: Vec::new(),
             mem: MemTracker::new("hash join table", cx.memory()),
         };
-        let mut batch = Vec::new();
         let mut filter_keys = FilterKeys::new(self.filter_col);
-        loop {
-            batch.clear();
-            self.inner.next_batch(cx, &mut batch, BATCH_SIZE)?;
-            if batch.is_empty() {
-                break;
+        let (inner_keys, key_buf) = (&self.inner_keys, &mut self.key_buf);
+        drain_rows(self.inner.as_mut(), cx, |cx, row| {
+            cx.eval_into(inner_keys, &row, key_buf)?;
+            t.mem.add(row_bytes(&row) + 8)?;
+            if key_buf.iter().any(Datum::is_null) {
+                if keep_null {
+                    t.null_rows.push(row);
+                }
+                return Ok(());
             }
-            for row in batch.drain(..) {
-                cx.eval_into(&self.inner_keys, &row, &mut self.key_buf)?;
-                t.mem.add(row_bytes(&row) + 8)?;
-                if self.key_buf.iter().any(Datum::is_null) {
-                    if keep_null {
-                        t.null_rows.push(row);
-                    }
-                    continue;
-                }
-                let (id, new) = t.keys.find_or_insert(&self.key_buf)?;
-                if new {
-                    t.mem.add(row_bytes(&self.key_buf) + 24)?;
-                    t.heads.push(NONE);
-                    t.tails.push(NONE);
-                    filter_keys.note(&self.key_buf);
-                }
-                let ri = t.rows.len() as u32;
-                t.rows.push(row);
-                t.next.push(NONE);
-                match t.tails[id] {
-                    NONE => t.heads[id] = ri,
-                    tail => t.next[tail as usize] = ri,
-                }
-                t.tails[id] = ri;
+            let (id, new) = t.keys.find_or_insert(key_buf)?;
+            if new {
+                t.mem.add(row_bytes(key_buf) + 24)?;
+                t.heads.push(NONE);
+                t.tails.push(NONE);
+                filter_keys.note(key_buf);
             }
-        }
+            let ri = t.rows.len() as u32;
+            t.rows.push(row);
+            t.next.push(NONE);
+            match t.tails[id] {
+                NONE => t.heads[id] = ri,
+                tail => t.next[tail as usize] = ri,
+            }
+            t.tails[id] = ri;
+            Ok(())
+        })?;
         if keep_null {
             t.matched = vec![false; t.rows.len()];
         }
@@ -222,7 +214,18 @@ impl FilterKeys {
 /// column, or one widened to a larger integer type (`int4_col::bigint`, which never fails
 /// and keeps the value). Narrowing casts are left out: dropping a row early would hide the
 /// overflow error PostgreSQL raises for it.
-pub(crate) fn filter_column(e: &Expr) -> Option<(usize, DataType)> {
+/// The column of the streamed side a key filter can work on: one key on each side, the
+/// streamed one a plain (or widened) column whose type the built keys' set supports.
+pub(crate) fn key_filter_column(streamed_keys: &[Expr], built_keys: &[Expr]) -> Option<usize> {
+    match (streamed_keys, built_keys) {
+        ([streamed], [built]) => {
+            filter_column(streamed).filter(|(_, ty)| KeySet::supports(ty, &built.data_type())).map(|(c, _)| c)
+        }
+        _ => None,
+    }
+}
+
+fn filter_column(e: &Expr) -> Option<(usize, DataType)> {
     let width = |t: &DataType| match t {
         DataType::Int2 => Some(2),
         DataType::Int4 => Some(4),

@@ -13,13 +13,13 @@
 //! NULL keys: an outer row with one never matches (dropped by a semi join, emitted by an anti
 //! join), an inner row with one is skipped. A rescan starts over: both sides are read again.
 
-use fdw_api::{Datum, Expr, FdwResult, KeySet, Row, BATCH_SIZE};
+use fdw_api::{Datum, Expr, FdwResult, Row};
 
 use super::context::{CExpr, Cx};
-use super::hash_join::{filter_column, FilterKeys};
+use super::hash_join::{key_filter_column, FilterKeys};
 use super::join::JoinSpec;
 use super::keys::{row_bytes, KeyKind, KeyTable, MemTracker};
-use super::{BoxOp, Child, Operator};
+use super::{drain_rows, BoxOp, Child, Operator};
 use crate::plan::physical::JoinType;
 
 const NONE: u32 = u32::MAX;
@@ -63,12 +63,7 @@ impl HashSemiOuterOp {
         outer_keys: &[Expr],
         inner_keys: &[Expr],
     ) -> FdwResult<Self> {
-        let filter_col = match (outer_keys, inner_keys) {
-            ([outer], [inner]) => {
-                filter_column(inner).filter(|(_, ty)| KeySet::supports(ty, &outer.data_type())).map(|(c, _)| c)
-            }
-            _ => None,
-        };
+        let filter_col = key_filter_column(inner_keys, outer_keys);
         Ok(HashSemiOuterOp {
             kinds: outer_keys.iter().map(|e| KeyKind::of(&e.data_type())).collect(),
             outer_keys: CExpr::compile_all(outer_keys)?,
@@ -98,39 +93,33 @@ impl HashSemiOuterOp {
         let mut filter_keys = FilterKeys::new(self.filter_col);
         // Outer rows that can still be marked (NULL keys never are).
         let mut hashed = 0usize;
-        let mut batch = Vec::new();
-        loop {
-            batch.clear();
-            self.outer.next_batch(cx, &mut batch, BATCH_SIZE)?;
-            if batch.is_empty() {
-                break;
-            }
-            for row in batch.drain(..) {
-                cx.eval_into(&self.outer_keys, &row, &mut self.key_buf)?;
-                t.mem.add(row_bytes(&row) + 9)?;
-                let ri = t.rows.len() as u32;
-                if self.key_buf.iter().any(Datum::is_null) {
-                    if anti {
-                        t.rows.push(row);
-                        t.next.push(NONE);
-                        t.matched.push(false);
-                    }
-                    continue;
+        let (outer_keys, key_buf) = (&self.outer_keys, &mut self.key_buf);
+        drain_rows(self.outer.as_mut(), cx, |cx, row| {
+            cx.eval_into(outer_keys, &row, key_buf)?;
+            t.mem.add(row_bytes(&row) + 9)?;
+            let ri = t.rows.len() as u32;
+            if key_buf.iter().any(Datum::is_null) {
+                if anti {
+                    t.rows.push(row);
+                    t.next.push(NONE);
+                    t.matched.push(false);
                 }
-                hashed += 1;
-                let (id, new) = t.keys.find_or_insert(&self.key_buf)?;
-                if new {
-                    t.mem.add(row_bytes(&self.key_buf) + 8)?;
-                    t.heads.push(NONE);
-                    filter_keys.note(&self.key_buf);
-                }
-                // Chains run newest first; the output order comes from `rows`, not the chains.
-                t.next.push(t.heads[id]);
-                t.heads[id] = ri;
-                t.rows.push(row);
-                t.matched.push(false);
+                return Ok(());
             }
-        }
+            hashed += 1;
+            let (id, new) = t.keys.find_or_insert(key_buf)?;
+            if new {
+                t.mem.add(row_bytes(key_buf) + 8)?;
+                t.heads.push(NONE);
+                filter_keys.note(key_buf);
+            }
+            // Chains run newest first; the output order comes from `rows`, not the chains.
+            t.next.push(t.heads[id]);
+            t.heads[id] = ri;
+            t.rows.push(row);
+            t.matched.push(false);
+            Ok(())
+        })?;
         if t.heads.is_empty() {
             // No outer row can match: the inner side need not be read.
             return Ok(t);

@@ -174,6 +174,26 @@ pub(crate) trait Operator {
 
 pub(crate) type BoxOp = Box<dyn Operator>;
 
+/// Reads `op` to its end, a batch at a time, handing each row to `f` (what a hash join does
+/// with the side it builds its table from).
+pub(crate) fn drain_rows(
+    op: &mut dyn Operator,
+    cx: &mut Cx<'_>,
+    mut f: impl FnMut(&mut Cx<'_>, Row) -> FdwResult<()>,
+) -> FdwResult<()> {
+    let mut batch = Vec::new();
+    loop {
+        batch.clear();
+        op.next_batch(cx, &mut batch, BATCH_SIZE)?;
+        if batch.is_empty() {
+            return Ok(());
+        }
+        for row in batch.drain(..) {
+            f(cx, row)?;
+        }
+    }
+}
+
 /// An operator's input, read a row at a time out of batches (joins, grouping).
 pub(crate) struct Child {
     pub op: BoxOp,

@@ -413,24 +413,32 @@ impl Printer<'_> {
 
     /// The sub-plans a node's own expressions call.
     fn collect_node_subplans(&mut self, p: &Plan, out: &mut Vec<usize>) {
-        let (exprs, names): (Vec<&Expr>, Vec<String>) = match &p.node {
-            Node::ForeignScan(s) => (s.filter.iter().collect(), self.names(p)),
-            Node::Values { rows } => (rows.iter().flatten().collect(), Vec::new()),
-            Node::NestedLoop { qual, outer, inner, .. }
-            | Node::HashJoin { qual, outer, inner, .. }
-            | Node::MergeJoin { qual, outer, inner, .. } => {
+        let exprs: Vec<&Expr> = match &p.node {
+            Node::ForeignScan(s) => s.filter.iter().collect(),
+            Node::Values { rows } => rows.iter().flatten().collect(),
+            Node::NestedLoop { qual, .. } | Node::HashJoin { qual, .. } | Node::MergeJoin { qual, .. } => {
+                qual.iter().collect()
+            }
+            Node::Aggregate { aggs, group_by, .. } => {
+                group_by.iter().chain(aggs.iter().flat_map(|a| a.args.iter())).collect()
+            }
+            _ => Vec::new(),
+        };
+        if !exprs.iter().any(|e| e.has_subplan()) {
+            return;
+        }
+        // The columns the expressions are over.
+        let names = match &p.node {
+            Node::ForeignScan(_) => self.names(p),
+            Node::NestedLoop { outer, inner, .. }
+            | Node::HashJoin { outer, inner, .. }
+            | Node::MergeJoin { outer, inner, .. } => {
                 let mut names = self.names(outer);
                 names.extend(self.names(inner));
-                (qual.iter().collect(), names)
+                names
             }
-            Node::Aggregate { aggs, group_by, input, .. } => {
-                let mut exprs: Vec<&Expr> = group_by.iter().collect();
-                for a in aggs {
-                    exprs.extend(a.args.iter());
-                }
-                (exprs, self.names(input))
-            }
-            _ => (Vec::new(), Vec::new()),
+            Node::Aggregate { input, .. } => self.names(input),
+            _ => Vec::new(),
         };
         for e in exprs {
             self.collect_subplans(e, &names, out);

@@ -61,21 +61,26 @@ fn sort_on_first(p: Plan, types: &[DataType]) -> Plan {
     plan(Node::Sort { input: Box::new(p), keys }, types)
 }
 
+/// `l JOIN r ON l.0 = r.0` (plus `qual`) as a hash join.
+fn hash_join_on_first_columns(join_type: JoinType, qual: Option<Expr>, build_outer: bool) -> Node {
+    let f = fdw();
+    Node::HashJoin {
+        outer: Box::new(scan(&f, "l", &[I, T])),
+        inner: Box::new(scan(&f, "r", &[I, T])),
+        join_type,
+        outer_keys: vec![col(0, I)],
+        inner_keys: vec![col(0, I)],
+        qual,
+        build_outer,
+    }
+}
+
 #[test]
 fn hash_join_every_type_with_duplicates_and_null_keys() {
     // Semi and anti joins also with the outer side hashed (`Hash Right Semi/Anti Join`).
     let variants = ALL.into_iter().map(|jt| (jt, false)).chain([(JoinType::Semi, true), (JoinType::Anti, true)]);
     for (jt, build_outer) in variants {
-        let f = fdw();
-        let node = Node::HashJoin {
-            outer: Box::new(scan(&f, "l", &[I, T])),
-            inner: Box::new(scan(&f, "r", &[I, T])),
-            join_type: jt,
-            outer_keys: vec![col(0, I)],
-            inner_keys: vec![col(0, I)],
-            qual: None,
-            build_outer,
-        };
+        let node = hash_join_on_first_columns(jt, None, build_outer);
         let got = run(&query(plan(node, &out_types(jt))));
         assert_eq!(sorted(got), expected(jt), "hash join {jt:?}, build_outer {build_outer}");
     }
@@ -89,16 +94,7 @@ fn semi_and_anti_join_quals_hold_whichever_side_is_hashed() {
     for jt in [JoinType::Semi, JoinType::Anti] {
         let mut answers = Vec::new();
         for build_outer in [false, true] {
-            let f = fdw();
-            let node = Node::HashJoin {
-                outer: Box::new(scan(&f, "l", &[I, T])),
-                inner: Box::new(scan(&f, "r", &[I, T])),
-                join_type: jt,
-                outer_keys: vec![col(0, I)],
-                inner_keys: vec![col(0, I)],
-                qual: Some(qual.clone()),
-                build_outer,
-            };
+            let node = hash_join_on_first_columns(jt, Some(qual.clone()), build_outer);
             answers.push(run(&query(plan(node, &[I, T]))));
         }
         let nested = Node::NestedLoop {
